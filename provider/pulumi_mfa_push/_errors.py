@@ -1,0 +1,41 @@
+"""Errors that reach the user as one readable line, never a traceback."""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """A failure the user can act on; its text is all the CLI shows."""
+
+
+class ApiError(ProviderError):
+    """An API answered with an error: one line with the API's code and message."""
+
+    def __init__(
+        self,
+        api: str,
+        method: str,
+        path: str,
+        status: int,
+        code: str = "",
+        message: str = "",
+        details: str = "",
+    ) -> None:
+        self.api = api
+        self.method = method
+        self.path = path
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        text = f"{api} API: {method} {path} failed with HTTP {status}"
+        if code:
+            text += f" {code}"
+        if message:
+            text += f": {message}"
+        if details:
+            text += f" ({details})"
+        super().__init__(text)
+
+
+class TransportFailure(ProviderError):
+    """The API could not be reached (after retries)."""

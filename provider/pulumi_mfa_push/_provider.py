@@ -1,0 +1,105 @@
+"""The lifecycle shared by every resource: check and diff come from the schema; each
+resource supplies create, read, update and delete for its API."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+)
+
+from . import _quiet, _schema, _settings
+from ._schema import Schema
+
+
+def warn(message: str) -> None:
+    """A warning the engine shows next to the resource (the plugin's stderr)."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+class SchemaProvider(ResourceProvider):
+    """A dynamic provider whose check and diff are derived from `schema`.
+
+    Instances hold no state: settings and HTTP clients live at module level in the
+    provider process, so the pickled provider is tiny and carries no credentials."""
+
+    schema: ClassVar[type[Schema]]
+    serialize_as_secret_always = False
+
+    def configure(self, req: ConfigureRequest) -> None:
+        _quiet.install()
+        _settings.remember(req.config)
+
+    # -- preview ---------------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        _quiet.install()
+        inputs, failures = _schema.validate(self.schema, news)
+        if not failures:
+            failures = [
+                _schema.Failure(p, r) for p, r in self.check_more(inputs)
+            ]
+        return CheckResult(inputs, [CheckFailure(f.prop, f.reason) for f in failures])
+
+    def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+        """Cross-field rules the model cannot express alone."""
+        return []
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = _schema.changed_fields(self.schema, olds, news)
+        replaces = [c for c in changes if c in self.schema.immutable_fields()]
+        replaces += self.replaces_more(olds, news, changes)
+        dbr = self.delete_before_replace(olds, news) if replaces else None
+        return DiffResult(changes=bool(changes), replaces=sorted(set(replaces)), delete_before_replace=dbr)
+
+    def replaces_more(self, olds: dict[str, Any], news: dict[str, Any], changes: list[str]) -> list[str]:
+        return []
+
+    def delete_before_replace(self, olds: dict[str, Any], news: dict[str, Any]) -> bool | None:
+        return None
+
+    # -- apply -----------------------------------------------------------------------
+    def inputs_of(self, props: dict[str, Any]) -> Any:
+        return _schema.parse(self.schema, props)
+
+    @staticmethod
+    def outputs(inputs: Schema, computed: dict[str, Any]) -> dict[str, Any]:
+        outs = inputs.model_dump(mode="json", exclude_none=True)
+        outs.update({k: v for k, v in computed.items() if v is not None})
+        return outs
+
+    @staticmethod
+    def gone() -> ReadResult:
+        """The object was deleted outside Pulumi: drop it from the stack."""
+        return ReadResult(None, {})
+
+
+class DynamicResource(pulumi.dynamic.Resource):
+    """A dynamic resource whose secret inputs and outputs follow its schema."""
+
+    def __init__(
+        self,
+        provider: SchemaProvider,
+        name: str,
+        props: dict[str, Any],
+        opts: pulumi.ResourceOptions | None,
+    ) -> None:
+        schema = provider.schema
+        props = dict(props)
+        for key in schema.secret_fields():
+            if props.get(key) is not None:
+                props[key] = pulumi.Output.secret(props[key])
+        for key in schema.computed_outputs:
+            props.setdefault(key, None)
+        secret_outs = schema.secret_outputs()
+        opts = pulumi.ResourceOptions.merge(
+            pulumi.ResourceOptions(additional_secret_outputs=secret_outs), opts
+        )
+        super().__init__(provider, name, props, opts)

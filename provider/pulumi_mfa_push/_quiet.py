@@ -1,0 +1,39 @@
+"""Show provider errors as one line instead of a Python traceback.
+
+The dynamic-provider host (`python -m pulumi.dynamic`) reports any exception with
+`traceback.format_exc()`, looked up at call time in its module globals. For our own
+`ProviderError`s we hand it a `traceback` stand-in that formats just the message; every
+other exception keeps its full traceback, since that is a bug worth seeing."""
+
+from __future__ import annotations
+
+import sys
+import traceback as _traceback
+import types
+from typing import Any
+
+from ._errors import ProviderError
+
+
+class _Traceback(types.ModuleType):
+    def __init__(self) -> None:
+        super().__init__("traceback")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_traceback, name)
+
+    def format_exc(self, *args: Any, **kwargs: Any) -> str:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ProviderError):
+            return str(exc)
+        return _traceback.format_exc(*args, **kwargs)
+
+
+def install() -> None:
+    host = sys.modules.get("__main__")
+    if host is None or getattr(host, "__spec__", None) is None:
+        return
+    if host.__spec__.name != "pulumi.dynamic.__main__":
+        return
+    if not isinstance(getattr(host, "traceback", None), _Traceback):
+        host.traceback = _Traceback()  # type: ignore[attr-defined]

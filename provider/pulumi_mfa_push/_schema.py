@@ -1,0 +1,187 @@
+"""One declaration per resource: a pydantic model whose fields say what is required,
+immutable, secret or computed. Check, diff, secret handling and docs are derived from it."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# The engine's placeholder for values not known until apply (pulumi.runtime.rpc.UNKNOWN).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+_FLAGS = ("immutable", "secret", "computed", "unmanaged_when_none")
+
+
+def prop(
+    default: Any = ...,
+    *,
+    description: str,
+    immutable: bool = False,
+    secret: bool = False,
+    computed: bool = False,
+    unmanaged_when_none: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """A schema field. `unmanaged_when_none`: leaving it out means "not managed here", so
+    going from a value to None is not a change."""
+    extra = {
+        "immutable": immutable,
+        "secret": secret,
+        "computed": computed,
+        "unmanaged_when_none": unmanaged_when_none,
+    }
+    return Field(default, description=description, json_schema_extra=extra, **kwargs)
+
+
+class Schema(BaseModel):
+    """Base of every resource's input model."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    #: Outputs computed by the API, with whether each is secret.
+    computed_outputs: ClassVar[dict[str, bool]] = {}
+
+    @classmethod
+    def _flag(cls, name: str) -> list[str]:
+        out = []
+        for field_name, info in cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            if extra.get(name):
+                out.append(field_name)
+        return out
+
+    @classmethod
+    def immutable_fields(cls) -> list[str]:
+        return cls._flag("immutable")
+
+    @classmethod
+    def secret_fields(cls) -> list[str]:
+        return cls._flag("secret")
+
+    @classmethod
+    def unmanaged_when_none_fields(cls) -> list[str]:
+        return cls._flag("unmanaged_when_none")
+
+    @classmethod
+    def secret_outputs(cls) -> list[str]:
+        return [name for name, secret in cls.computed_outputs.items() if secret]
+
+    @classmethod
+    def describe(cls) -> str:
+        """A Markdown table of the inputs, for docs."""
+        rows = ["| input | required | immutable | secret | description |", "|---|---|---|---|---|"]
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            rows.append(
+                f"| `{name}` | {'yes' if info.is_required() else 'no'} | "
+                f"{'yes' if extra.get('immutable') else ''} | {'yes' if extra.get('secret') else ''} | "
+                f"{info.description or ''} |"
+            )
+        for name, secret in cls.computed_outputs.items():
+            rows.append(f"| `{name}` (output) | | | {'yes' if secret else ''} | computed by the API |")
+        return "\n".join(rows)
+
+
+def _is_unknown(value: Any) -> bool:
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_is_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_is_unknown(v) for v in value)
+    return False
+
+
+class Failure:
+    def __init__(self, prop: str, reason: str) -> None:
+        self.prop = prop
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Failure({self.prop!r}, {self.reason!r})"
+
+
+def _reason(schema: type[Schema], field: str, err: dict[str, Any]) -> str:
+    info = schema.model_fields.get(field)
+    expected = f" Expected: {info.description}" if info is not None and info.description else ""
+    kind = err.get("type", "")
+    if kind == "missing":
+        return f"`{field}` is required.{expected}"
+    if kind == "extra_forbidden":
+        allowed = ", ".join(schema.model_fields)
+        return f"`{field}` is not an argument of this resource; remove it (arguments: {allowed})."
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    # Pydantic never echoes the value in `msg`, so secrets stay out of the message.
+    return f"`{field}`: {msg}.{expected}".replace("..", ".")
+
+
+def validate(schema: type[Schema], news: dict[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
+    """Validate the user's inputs; return normalized inputs (unknowns kept as they are)
+    and one failure per bad property."""
+    given = {k: v for k, v in news.items() if not k.startswith("__") and v is not None}
+    unknown = {k for k, v in given.items() if _is_unknown(v)}
+    try:
+        model = schema.model_validate(given)
+    except ValidationError as exc:
+        failures: list[Failure] = []
+        seen: set[str] = set()
+        for err in exc.errors():
+            loc = err.get("loc") or ("",)
+            field = str(loc[0]) if loc else ""
+            if field in unknown:
+                continue
+            if field == "":
+                failures.append(Failure("", str(err.get("msg", "invalid inputs"))))
+                continue
+            if field in seen:
+                continue
+            seen.add(field)
+            failures.append(Failure(field, _reason(schema, field, err)))
+        if failures:
+            return dict(news), failures
+        # Every error was on a value not yet known: validation happens again at apply.
+        return dict(news), []
+    normalized = model.model_dump(mode="json", exclude_none=True)
+    out = dict(news)
+    for key, value in normalized.items():
+        if key not in unknown:
+            out[key] = value
+    for key in list(out):
+        if not key.startswith("__") and out[key] is None:
+            del out[key]
+    return out, []
+
+
+def parse(schema: type[Schema], props: dict[str, Any]) -> Any:
+    """Inputs from state or from a checked property bag, as a model (no unknowns at apply)."""
+    fields = schema.model_fields
+    return schema.model_validate({k: v for k, v in props.items() if k in fields and v is not None})
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
+
+
+def changed_fields(schema: type[Schema], olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
+    """Input fields whose desired value differs from the state's."""
+    unmanaged = set(schema.unmanaged_when_none_fields())
+    changes = []
+    for name in schema.model_fields:
+        new = news.get(name)
+        old = olds.get(name)
+        if new is None and name in unmanaged:
+            continue
+        if _is_unknown(new):
+            changes.append(name)
+            continue
+        if _normal(new) != _normal(old):
+            changes.append(name)
+    return changes

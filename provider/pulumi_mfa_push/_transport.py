@@ -1,0 +1,211 @@
+"""One pooled HTTP client per API per process, with retries that honour Retry-After.
+
+Idempotent calls are retried on connect errors, timeouts, 429 and 5xx; non-idempotent
+creates are never retried here: the resource reconciles them (finds what a lost response
+created) before trying again."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import tenacity
+
+from ._errors import ApiError, ProviderError, TransportFailure
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ErrorParser = Callable[[httpx.Response], tuple[str, str, str]]
+
+
+@dataclass
+class Stats:
+    """Calls and retries made by this process, for tests and benchmarks."""
+
+    calls: int = 0
+    retries: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, retry: bool) -> None:
+        with self.lock:
+            self.calls += 1
+            if retry:
+                self.retries += 1
+
+
+STATS = Stats()
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(api: str, url: str, allow_insecure_loopback: bool) -> str:
+    """Refuse plain http except to loopback when explicitly allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProviderError(f"{api} URL {url!r} is not an absolute http(s) URL")
+    if parts.scheme == "http":
+        if not is_loopback(parts.hostname):
+            raise ProviderError(
+                f"{api} URL {url!r} uses plain http to a non-loopback host; use https "
+                "(plain http is allowed only for a loopback emulator)"
+            )
+        if not allow_insecure_loopback:
+            raise ProviderError(
+                f"{api} URL {url!r} uses plain http; set {api.lower()}:allowInsecureHttp to true "
+                "to allow it for a loopback emulator"
+            )
+    return url.rstrip("/")
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _retry_after(response: httpx.Response | None) -> float | None:
+    if response is None:
+        return None
+    raw = response.headers.get("Retry-After")
+    if not raw:
+        return None
+    try:
+        return max(0.0, min(float(raw), 30.0))
+    except ValueError:
+        return None
+
+
+class _Wait(tenacity.wait.wait_base):
+    """Exponential backoff with full jitter, or the server's Retry-After when it gives one."""
+
+    def __init__(self, initial: float, maximum: float) -> None:
+        self.initial = initial
+        self.maximum = maximum
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, _RetryableStatus):
+            after = _retry_after(exc.response)
+            if after is not None:
+                return after
+        ceiling = min(self.maximum, self.initial * 2 ** (retry_state.attempt_number - 1))
+        return random.uniform(self.initial / 2, ceiling)
+
+
+class Api:
+    """A pooled client for one API endpoint and one set of credentials."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        timeout: float,
+        parse_error: ErrorParser,
+        auth: httpx.Auth | None = None,
+        deadline: float = 120.0,
+        backoff: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url
+        self.parse_error = parse_error
+        self.deadline = deadline
+        self.backoff = backoff
+        # Redirects are never followed: credentials must not travel to another host.
+        self.client = httpx.Client(
+            base_url=base_url,
+            auth=auth,
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+            headers={"Accept": "application/json", "User-Agent": "pulumi-mfa-push/0.1"},
+        )
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        return self.client.send(request)
+
+    def build(self, method: str, path: str, **kwargs: Any) -> httpx.Request:
+        return self.client.build_request(method, path, **kwargs)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool,
+        ok: tuple[int, ...] = (200, 201, 204),
+        sign: Callable[[httpx.Request], None] | None = None,
+        verify: Callable[[httpx.Request, httpx.Response], None] | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send one call; retry it only when it is idempotent. Raise ApiError on an error answer."""
+        attempts = {"n": 0}
+
+        def once() -> httpx.Response:
+            request = self.build(method, path, **kwargs)
+            if sign is not None:
+                sign(request)
+            STATS.count(retry=attempts["n"] > 0)
+            attempts["n"] += 1
+            response = self.send(request)
+            response.read()
+            if idempotent and response.status_code in RETRY_STATUSES:
+                raise _RetryableStatus(response)
+            if verify is not None and response.status_code < 500:
+                verify(request, response)
+            return response
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type((httpx.TransportError, _RetryableStatus))
+            if idempotent
+            else tenacity.retry_if_exception_type(()),
+            wait=_Wait(self.backoff, 8.0),
+            stop=tenacity.stop_after_delay(deadline or self.deadline) | tenacity.stop_after_attempt(10),
+            reraise=True,
+        )
+        try:
+            response = retrying(once)
+        except _RetryableStatus as exc:
+            response = exc.response
+        except httpx.TransportError as exc:
+            raise TransportFailure(
+                f"{self.name} API: {method} {path} could not be completed: {type(exc).__name__}"
+                f"{': ' + str(exc) if str(exc) else ''}"
+            ) from None
+        if response.status_code not in ok:
+            code, message, details = self.parse_error(response)
+            raise ApiError(self.name, method, path, response.status_code, code, message, details)
+        return response
+
+
+_clients: dict[tuple[Any, ...], Api] = {}
+_clients_lock = threading.Lock()
+
+
+def shared(key: tuple[Any, ...], make: Callable[[], Api]) -> Api:
+    """The process-wide client for this key (API name, URL, credentials)."""
+    with _clients_lock:
+        api = _clients.get(key)
+        if api is None:
+            api = make()
+            _clients[key] = api
+        return api
+
+
+def sleep(seconds: float) -> None:
+    time.sleep(seconds)

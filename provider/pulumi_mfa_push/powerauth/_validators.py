@@ -1,0 +1,38 @@
+"""Value rules shared by the PowerAuth resources."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+ROLE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _roles(value: list[str]) -> list[str]:
+    for role in value:
+        if not ROLE.match(role):
+            raise ValueError(
+                "each role is 1-64 characters of letters, digits, '_', '.', ':' or '-' "
+                f"(bad role {role[:70]!r})"
+            )
+    unique = sorted(set(value))
+    if len(",".join(f'"{r}"' for r in unique)) + 2 > 255:
+        raise ValueError("the roles together exceed PowerAuth's 255-character limit; use fewer or shorter roles")
+    return unique
+
+
+def _app_id(value: str) -> str:
+    if value != value.strip():
+        raise ValueError("remove leading or trailing spaces")
+    if any(ord(c) < 32 for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+ApplicationId = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), AfterValidator(_app_id)
+]
+Roles = Annotated[list[str], AfterValidator(_roles)]
+NonEmptyRoles = Annotated[list[str], StringConstraints(), AfterValidator(_roles)]

@@ -1,0 +1,175 @@
+"""PowerAuth Cloud application: created by id, never deleted (the API has no delete)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+
+from .._errors import ApiError, ProviderError, TransportFailure
+from .._provider import DynamicResource, SchemaProvider, warn
+from .._schema import Schema, prop
+from . import _client
+from ._validators import ApplicationId, Roles
+
+
+class ApplicationInputs(Schema):
+    application_id: ApplicationId = prop(
+        description="the application id, 1-255 characters (immutable: a change replaces the application)",
+        immutable=True,
+    )
+    roles: Roles | None = prop(
+        None,
+        description="the exact role set; leave it out to not manage roles here",
+        unmanaged_when_none=True,
+    )
+    adopt: bool = prop(False, description="take over an existing application with this id instead of failing")
+
+    computed_outputs: ClassVar[dict[str, bool]] = {
+        "service_base_url": False,
+        "mobile_sdk_config": True,
+        "app_key": False,
+        "app_secret": True,
+        "master_server_public_key": False,
+    }
+
+
+def _computed(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "service_base_url": body.get("serviceBaseUrl"),
+        "mobile_sdk_config": body.get("mobileSdkConfig"),
+        "app_key": body.get("appKey"),
+        "app_secret": body.get("appSecret"),
+        "master_server_public_key": body.get("masterServerPublicKey"),
+    }
+
+
+def get_application(application_id: str) -> dict[str, Any] | None:
+    try:
+        body: dict[str, Any] = _client.api().request(
+            "GET", f"/admin/applications/{application_id}", idempotent=True
+        ).json()
+        return body
+    except ApiError as err:
+        if _client.is_unknown_application(err):
+            return None
+        raise
+
+
+def set_roles(application_id: str, add: set[str], remove: set[str]) -> None:
+    """Apply only the difference: one add call, one remove call, each idempotent."""
+    api = _client.api()
+    if add:
+        api.request("POST", "/admin/applications/roles", json={"id": application_id, "roles": sorted(add)}, idempotent=True)
+    if remove:
+        api.request(
+            "POST", f"/admin/applications/{application_id}/roles/remove", json={"roles": sorted(remove)}, idempotent=True
+        )
+
+
+class ApplicationProvider(SchemaProvider):
+    schema = ApplicationInputs
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs: ApplicationInputs = self.inputs_of(props)
+        app_id = inputs.application_id
+        body: dict[str, Any] | None = None
+        try:
+            body = _client.api().request(
+                "POST", "/admin/applications", json={"id": app_id, "roles": inputs.roles or []}, idempotent=False
+            ).json()
+        except ApiError as err:
+            if err.status >= 500 or err.status == 429:
+                body = self._reconcile(app_id, err)
+            elif not inputs.adopt:
+                existing = get_application(app_id) if err.status == 400 else None
+                if existing is not None:
+                    raise ProviderError(
+                        f"PowerAuth application {app_id!r} already exists. Set adopt=True to manage it "
+                        "with this stack (pulumi import does not work with dynamic providers), or pick another id."
+                    ) from None
+                raise
+            else:
+                body = get_application(app_id)
+                if body is None:
+                    raise
+        except TransportFailure as err:
+            body = self._reconcile(app_id, err)
+        body = self._converge_roles(app_id, inputs.roles, body)
+        return CreateResult(app_id, self.outputs(inputs, _computed(body)) | {"roles": body.get("roles", [])})
+
+    @staticmethod
+    def _reconcile(app_id: str, err: Exception) -> dict[str, Any]:
+        """The create's answer was lost: the id is ours, so an existing app is the one we made."""
+        body = get_application(app_id)
+        if body is None:
+            body = _client.api().request(
+                "POST", "/admin/applications", json={"id": app_id, "roles": []}, idempotent=False
+            ).json()
+        return body
+
+    @staticmethod
+    def _converge_roles(app_id: str, wanted: list[str] | None, body: dict[str, Any]) -> dict[str, Any]:
+        if wanted is None:
+            return body
+        have = set(body.get("roles") or [])
+        want = set(wanted)
+        if have != want:
+            set_roles(app_id, want - have, have - want)
+            body = dict(body, roles=sorted(want))
+        return body
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        body = get_application(id_)
+        if body is None:
+            return self.gone()
+        outs = dict(props)
+        outs.pop("__provider", None)
+        outs.update({k: v for k, v in _computed(body).items() if v is not None})
+        outs["application_id"] = body.get("id", id_)
+        outs["roles"] = sorted(body.get("roles") or [])
+        return ReadResult(id_, outs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs: ApplicationInputs = self.inputs_of(news)
+        roles = sorted(olds.get("roles") or [])
+        if inputs.roles is not None:
+            have, want = set(roles), set(inputs.roles)
+            set_roles(id_, want - have, have - want)
+            roles = sorted(want)
+        computed = {k: olds.get(k) for k in ApplicationInputs.computed_outputs}
+        return UpdateResult(self.outputs(inputs, computed) | {"roles": roles})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        warn(
+            f"PowerAuth application {id_!r} was removed from the stack but still exists at PowerAuth Cloud: "
+            "the API cannot delete applications. Recreating it with the same id needs adopt=True."
+        )
+
+
+class Application(DynamicResource):
+    """A PowerAuth Cloud application. `roles`, when given, is the exact role set."""
+
+    application_id: pulumi.Output[str]
+    roles: pulumi.Output[list[str]]
+    service_base_url: pulumi.Output[str]
+    mobile_sdk_config: pulumi.Output[str]
+    app_key: pulumi.Output[str]
+    app_secret: pulumi.Output[str]
+    master_server_public_key: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        application_id: pulumi.Input[str],
+        roles: pulumi.Input[list[pulumi.Input[str]]] | None = None,
+        adopt: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            ApplicationProvider(),
+            name,
+            {"application_id": application_id, "roles": roles, "adopt": adopt},
+            opts,
+        )

@@ -1,0 +1,77 @@
+"""A non-exclusive role set: ensures its roles exist on an application and removes only
+its own roles on delete. Several role sets (and unmanaged roles) can share one application."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+
+from .._provider import DynamicResource, SchemaProvider
+from .._schema import Schema, prop
+from ._validators import ApplicationId, Roles
+from .application import get_application, set_roles
+
+
+class ApplicationRolesInputs(Schema):
+    application_id: ApplicationId = prop(
+        description="the PowerAuth application the roles belong to (immutable)", immutable=True
+    )
+    roles: Roles = prop(description="a non-empty list of roles this set ensures", min_length=1)
+
+    computed_outputs: ClassVar[dict[str, bool]] = {}
+
+
+class ApplicationRolesProvider(SchemaProvider):
+    schema = ApplicationRolesInputs
+
+    def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+        if isinstance(inputs.get("roles"), list) and not inputs["roles"]:
+            return [("roles", "`roles` must list at least one role; delete the role set instead")]
+        return []
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs: ApplicationRolesInputs = self.inputs_of(props)
+        # Role adds are idempotent, so a retried create cannot duplicate anything.
+        set_roles(inputs.application_id, set(inputs.roles), set())
+        return CreateResult(f"{inputs.application_id}/roles/{uuid.uuid4().hex[:12]}", self.outputs(inputs, {}))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        body = get_application(props["application_id"])
+        if body is None:
+            return self.gone()
+        present = sorted(set(props.get("roles") or []) & set(body.get("roles") or []))
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs["roles"] = present
+        return ReadResult(id_, outs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs: ApplicationRolesInputs = self.inputs_of(news)
+        have, want = set(olds.get("roles") or []), set(inputs.roles)
+        set_roles(inputs.application_id, want - have, have - want)
+        return UpdateResult(self.outputs(inputs, {}))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        roles = set(props.get("roles") or [])
+        if roles and get_application(props["application_id"]) is not None:
+            set_roles(props["application_id"], set(), roles)
+
+
+class ApplicationRoles(DynamicResource):
+    """Roles this stack ensures on a PowerAuth application, without owning the others."""
+
+    application_id: pulumi.Output[str]
+    roles: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        application_id: pulumi.Input[str],
+        roles: pulumi.Input[list[pulumi.Input[str]]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            ApplicationRolesProvider(), name, {"application_id": application_id, "roles": roles}, opts
+        )

@@ -1,0 +1,232 @@
+"""A PowerAuth callback (webhook). Creating one is not idempotent on the server, so a
+create whose answer was lost looks for its callback (name, URL, type) before trying again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from .._errors import ApiError, TransportFailure
+from .._provider import DynamicResource, SchemaProvider
+from .._schema import Schema, prop
+from . import _client
+from ._validators import ApplicationId
+
+OPERATION_ATTRIBUTES = frozenset(
+    ["userId", "applications", "operationType", "parameters", "additionalData", "activationFlag", "status", "data", "failureCount", "maxFailureCount", "signatureType", "externalId", "timestampCreated", "timestampExpires", "timestampFinalized"]
+)
+REGISTRATION_ATTRIBUTES = frozenset(
+    ["activationId", "userId", "activationName", "deviceInfo", "platform", "protocol", "activationFlags", "activationStatus", "blockedReason", "applicationId"]
+)
+CallbackType = Literal["REGISTRATION_STATUS_CHANGE", "OPERATION_STATUS_CHANGE"]
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+        raise ValueError("must be an absolute http(s) URL such as https://hooks.example.com/powerauth")
+    if len(value) > 2048:
+        raise ValueError("must be at most 2048 characters")
+    return value
+
+
+@dataclass(frozen=True)
+class HttpBasicAuth:
+    """HTTP Basic credentials PowerAuth sends with each callback (the password is secret)."""
+
+    username: pulumi.Input[str]
+    password: pulumi.Input[str] | None = None
+
+
+class _HttpBasic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    username: str = Field(min_length=1, max_length=255)
+    password: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class CallbackInputs(Schema):
+    application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
+    callback_name: str = prop(description="a name for the callback, 1-255 characters", min_length=1, max_length=255)
+    type: CallbackType = prop(
+        description="REGISTRATION_STATUS_CHANGE or OPERATION_STATUS_CHANGE (immutable)", immutable=True
+    )
+    callback_url: Annotated[str, AfterValidator(_url)] = prop(description="an absolute http(s) URL")
+    attributes: list[str] | None = prop(
+        None, description="attributes to include, from the spec's list for the callback type"
+    )
+    http_basic: _HttpBasic | None = prop(
+        None, description="{username, password} for HTTP Basic authentication of callbacks", secret=True
+    )
+
+    computed_outputs: ClassVar[dict[str, bool]] = {"callback_id": False, "password_set": False}
+
+    @model_validator(mode="after")
+    def _attributes_fit_type(self) -> CallbackInputs:
+        if self.attributes is None:
+            return self
+        allowed = OPERATION_ATTRIBUTES if self.type == "OPERATION_STATUS_CHANGE" else REGISTRATION_ATTRIBUTES
+        bad = [a for a in self.attributes if a not in allowed]
+        if bad:
+            raise ValueError(
+                f"attributes {bad} are not valid for {self.type} callbacks; choose from {sorted(allowed)}"
+            )
+        if len(set(self.attributes)) != len(self.attributes):
+            raise ValueError("attributes must not repeat")
+        return self
+
+
+def _body(inputs: CallbackInputs, with_type: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": inputs.callback_name,
+        "callbackUrl": inputs.callback_url,
+        "attributes": list(inputs.attributes or []),
+    }
+    if with_type:
+        body["type"] = inputs.type
+    if inputs.http_basic is not None:
+        basic: dict[str, Any] = {"enabled": True, "username": inputs.http_basic.username}
+        if inputs.http_basic.password is not None:
+            basic["password"] = inputs.http_basic.password
+        body["authentication"] = {"httpBasic": basic}
+    else:
+        body["authentication"] = {"httpBasic": {"enabled": False}}
+    return body
+
+
+def _list(application_id: str) -> list[dict[str, Any]] | None:
+    try:
+        body = _client.api().request(
+            "GET", f"/v2/admin/applications/{application_id}/callbacks", idempotent=True
+        ).json()
+    except ApiError as err:
+        if _client.is_unknown_application(err):
+            return None
+        raise
+    return list(body.get("callbacks") or [])
+
+
+def _computed(cb: dict[str, Any]) -> dict[str, Any]:
+    basic = (cb.get("authentication") or {}).get("httpBasic") or {}
+    return {"callback_id": cb.get("callbackId"), "password_set": bool(basic.get("passwordSet", False))}
+
+
+class CallbackProvider(SchemaProvider):
+    schema = CallbackInputs
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs: CallbackInputs = self.inputs_of(props)
+        path = f"/v2/admin/applications/{inputs.application_id}/callbacks"
+        cb: dict[str, Any] | None = None
+        for attempt in range(4):
+            try:
+                cb = _client.api().request("POST", path, json=_body(inputs, True), idempotent=False).json()
+                break
+            except (ApiError, TransportFailure) as err:
+                if isinstance(err, ApiError) and err.status < 500 and err.status != 429:
+                    raise
+                # The answer may have been lost after the server stored the callback.
+                cb = self._find(inputs)
+                if cb is not None or attempt == 3:
+                    if cb is None:
+                        raise
+                    break
+        assert cb is not None
+        return CreateResult(str(cb["callbackId"]), self.outputs(inputs, _computed(cb)))
+
+    @staticmethod
+    def _find(inputs: CallbackInputs) -> dict[str, Any] | None:
+        for cb in _list(inputs.application_id) or []:
+            if (
+                cb.get("name") == inputs.callback_name
+                and cb.get("callbackUrl") == inputs.callback_url
+                and cb.get("type") == inputs.type
+            ):
+                return cb
+        return None
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        callbacks = _list(props["application_id"])
+        found = next((cb for cb in callbacks or [] if cb.get("callbackId") == id_), None)
+        if found is None:
+            return self.gone()
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs["callback_name"] = found.get("name")
+        outs["callback_url"] = found.get("callbackUrl")
+        outs["type"] = found.get("type", props.get("type"))
+        outs["attributes"] = found.get("attributes") or ([] if props.get("attributes") is not None else None)
+        if outs["attributes"] is None:
+            outs.pop("attributes")
+        basic = (found.get("authentication") or {}).get("httpBasic") or {}
+        if basic.get("enabled"):
+            # The password is write-only: keep the state's value; the username is read back.
+            old = props.get("http_basic") or {}
+            outs["http_basic"] = {"username": basic.get("username"), **({"password": old["password"]} if old.get("password") else {})}
+        else:
+            outs.pop("http_basic", None)
+        outs.update(_computed(found))
+        return ReadResult(id_, outs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs: CallbackInputs = self.inputs_of(news)
+        cb = _client.api().request(
+            "PUT",
+            f"/v2/admin/applications/{inputs.application_id}/callbacks/{id_}",
+            json=_body(inputs, False),
+            idempotent=True,
+        ).json()
+        return UpdateResult(self.outputs(inputs, _computed(cb)))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        try:
+            _client.api().request(
+                "DELETE", f"/v2/admin/applications/{props['application_id']}/callbacks/{id_}", idempotent=True
+            )
+        except ApiError as err:
+            if err.status in (400, 404) and err.code in ("ERROR_ADMIN", "ERROR_NOT_FOUND"):
+                return  # already gone, or its application is
+            raise
+
+
+class Callback(DynamicResource):
+    """A PowerAuth callback URL notified on registration or operation status changes."""
+
+    application_id: pulumi.Output[str]
+    callback_name: pulumi.Output[str]
+    type: pulumi.Output[str]
+    callback_url: pulumi.Output[str]
+    attributes: pulumi.Output[list[str]]
+    http_basic: pulumi.Output[dict[str, str]]
+    callback_id: pulumi.Output[str]
+    password_set: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        name: str,
+        application_id: pulumi.Input[str],
+        callback_name: pulumi.Input[str],
+        type: pulumi.Input[str],
+        callback_url: pulumi.Input[str],
+        attributes: pulumi.Input[list[pulumi.Input[str]]] | None = None,
+        http_basic: pulumi.Input[HttpBasicAuth | dict[str, Any]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        if isinstance(http_basic, HttpBasicAuth):
+            http_basic = {"username": http_basic.username, "password": http_basic.password}
+        super().__init__(
+            CallbackProvider(),
+            name,
+            {
+                "application_id": application_id,
+                "callback_name": callback_name,
+                "type": type,
+                "callback_url": callback_url,
+                "attributes": attributes,
+                "http_basic": http_basic,
+            },
+            opts,
+        )

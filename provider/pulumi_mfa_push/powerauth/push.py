@@ -1,0 +1,318 @@
+"""PowerAuth push configuration for APNs, FCM and HMS: one resource per platform.
+
+Each platform's POST is an idempotent upsert and its secrets are write-only, so create and
+update are the same call and refresh only sees the metadata. One GET of the application's
+push configuration serves all three platforms on refresh."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Annotated, Any, ClassVar, Literal
+
+import pulumi
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+from .._errors import ApiError
+from .._provider import DynamicResource, SchemaProvider
+from .._schema import Schema, prop
+from . import _client
+from ._validators import ApplicationId
+
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
+
+
+def _p8(value: str) -> str:
+    text = value.strip()
+    if "-----BEGIN PRIVATE KEY-----" not in text:
+        raise ValueError(
+            "must be the text of an APNs .p8 key: a PKCS#8 PEM starting with -----BEGIN PRIVATE KEY-----"
+        )
+    try:
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError):
+        raise ValueError("is not a readable PKCS#8 PEM private key; paste the whole .p8 file") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError("must be an EC P-256 key (APNs .p8 keys are); this key is of another kind")
+    return text + "\n"
+
+
+def _service_account(value: str) -> str:
+    try:
+        data = json.loads(value)
+    except (ValueError, TypeError):
+        raise ValueError("must be the JSON text of a Google service-account key file") from None
+    if not isinstance(data, dict):
+        raise ValueError("must be a JSON object (a Google service-account key file)")
+    missing = [k for k in ("private_key", "client_email", "project_id") if not data.get(k)]
+    if missing:
+        raise ValueError(f"the service-account JSON lacks {', '.join(missing)}; download a new key file")
+    if data.get("type", "service_account") != "service_account":
+        raise ValueError("the JSON's type must be service_account")
+    return value
+
+
+def _env(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def project_of(service_account_json: str) -> str | None:
+    try:
+        value = json.loads(service_account_json).get("project_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+class _PushProvider(SchemaProvider):
+    platform: ClassVar[str]
+
+    def wire(self, inputs: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def metadata(self, inputs: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def from_server(self, data: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _upsert(self, inputs: Any) -> dict[str, Any]:
+        body: dict[str, Any] = _client.api().request(
+            "POST", f"/admin/applications/{inputs.application_id}/push/{self.platform}",
+            json=self.wire(inputs), idempotent=True,
+        ).json()
+        _client.push_cache.forget(inputs.application_id)
+        return body
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs = self.inputs_of(props)
+        self._upsert(inputs)
+        return CreateResult(f"{inputs.application_id}/{self.platform}", self.outputs(inputs, {}))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        body = _client.push_cache.get(props["application_id"])
+        data = (body or {}).get(self.platform)
+        if not data:
+            return self.gone()
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs.update({k: v for k, v in self.from_server(data).items() if v is not None})
+        return ReadResult(id_, outs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs = self.inputs_of(news)
+        self._upsert(inputs)
+        return UpdateResult(self.outputs(inputs, {}))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        try:
+            _client.api().request(
+                "DELETE", f"/admin/applications/{props['application_id']}/push/{self.platform}", idempotent=True
+            )
+        except ApiError as err:
+            if not _client.is_unknown_application(err):
+                raise
+        _client.push_cache.forget(props["application_id"])
+
+
+# ---- APNs ------------------------------------------------------------------------------
+class ApnsConfigInputs(Schema):
+    application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
+    topic: Ident = prop(description="the app's bundle id, e.g. com.example.app")
+    key_id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{10}$")] = prop(
+        description="the 10-character APNs key id (upper-case letters and digits)"
+    )
+    team_id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{10}$")] = prop(
+        description="the 10-character Apple team id (upper-case letters and digits)"
+    )
+    environment: Annotated[Literal["DEVELOPMENT", "PRODUCTION"], BeforeValidator(_env)] = prop(
+        description="DEVELOPMENT or PRODUCTION (any case)"
+    )
+    private_key: Annotated[str, AfterValidator(_p8)] = prop(
+        description="the .p8 key's PEM text (EC P-256, PKCS#8)", secret=True
+    )
+
+
+class ApnsConfigProvider(_PushProvider):
+    schema = ApnsConfigInputs
+    platform = "apns"
+
+    def wire(self, inputs: ApnsConfigInputs) -> dict[str, Any]:
+        return {
+            "topic": inputs.topic,
+            "keyId": inputs.key_id,
+            "teamId": inputs.team_id,
+            "environment": inputs.environment,
+            "privateKeyBase64": _b64(inputs.private_key),
+        }
+
+    def from_server(self, data: dict[str, Any]) -> dict[str, Any]:
+        env = data.get("environment")
+        return {
+            "topic": data.get("topic"),
+            "key_id": data.get("keyId"),
+            "team_id": data.get("teamId"),
+            "environment": env.upper() if isinstance(env, str) else env,
+        }
+
+
+class ApnsConfig(DynamicResource):
+    """APNs (Apple) push configuration of a PowerAuth application."""
+
+    application_id: pulumi.Output[str]
+    topic: pulumi.Output[str]
+    key_id: pulumi.Output[str]
+    team_id: pulumi.Output[str]
+    environment: pulumi.Output[str]
+    private_key: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        application_id: pulumi.Input[str],
+        topic: pulumi.Input[str],
+        key_id: pulumi.Input[str],
+        team_id: pulumi.Input[str],
+        environment: pulumi.Input[str],
+        private_key: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            ApnsConfigProvider(),
+            name,
+            {
+                "application_id": application_id,
+                "topic": topic,
+                "key_id": key_id,
+                "team_id": team_id,
+                "environment": environment,
+                "private_key": private_key,
+            },
+            opts,
+        )
+
+
+# ---- FCM -------------------------------------------------------------------------------
+class FcmConfigInputs(Schema):
+    application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
+    service_account_json: Annotated[str, AfterValidator(_service_account)] = prop(
+        description="the Google service-account key file's JSON text", secret=True
+    )
+    project_id: Ident | None = prop(
+        None, description="the Firebase project id; defaults to project_id inside the service-account JSON"
+    )
+
+
+class FcmConfigProvider(_PushProvider):
+    schema = FcmConfigInputs
+    platform = "fcm"
+
+    def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+        return []
+
+    def inputs_of(self, props: dict[str, Any]) -> FcmConfigInputs:
+        inputs: FcmConfigInputs = super().inputs_of(props)
+        if inputs.project_id is None:
+            inputs = inputs.model_copy(update={"project_id": project_of(inputs.service_account_json)})
+        return inputs
+
+    def wire(self, inputs: FcmConfigInputs) -> dict[str, Any]:
+        return {"projectId": inputs.project_id, "privateKeyBase64": _b64(inputs.service_account_json)}
+
+    def from_server(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"project_id": data.get("projectId")}
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> Any:
+        # An omitted project_id means "the JSON's": compare with that, not with None.
+        if news.get("project_id") is None and isinstance(news.get("service_account_json"), str):
+            news = dict(news, project_id=project_of(news["service_account_json"]))
+        return super().diff(_id, olds, news)
+
+
+class FcmConfig(DynamicResource):
+    """FCM (Google) push configuration of a PowerAuth application."""
+
+    application_id: pulumi.Output[str]
+    service_account_json: pulumi.Output[str]
+    project_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        application_id: pulumi.Input[str],
+        service_account_json: pulumi.Input[str],
+        project_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            FcmConfigProvider(),
+            name,
+            {"application_id": application_id, "service_account_json": service_account_json, "project_id": project_id},
+            opts,
+        )
+
+
+# ---- HMS -------------------------------------------------------------------------------
+class HmsConfigInputs(Schema):
+    application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
+    project_id: Ident = prop(description="the HMS project id")
+    app_id: Ident = prop(description="the HMS app id")
+    client_id: Ident = prop(description="the Huawei OAuth 2.0 client id")
+    client_secret: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = prop(
+        description="the Huawei OAuth 2.0 client secret", secret=True
+    )
+
+
+class HmsConfigProvider(_PushProvider):
+    schema = HmsConfigInputs
+    platform = "hms"
+
+    def wire(self, inputs: HmsConfigInputs) -> dict[str, Any]:
+        return {
+            "projectId": inputs.project_id,
+            "appId": inputs.app_id,
+            "clientId": inputs.client_id,
+            "clientSecret": inputs.client_secret,
+        }
+
+    def from_server(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"project_id": data.get("projectId")}
+
+
+class HmsConfig(DynamicResource):
+    """HMS (Huawei) push configuration of a PowerAuth application."""
+
+    application_id: pulumi.Output[str]
+    project_id: pulumi.Output[str]
+    app_id: pulumi.Output[str]
+    client_id: pulumi.Output[str]
+    client_secret: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        application_id: pulumi.Input[str],
+        project_id: pulumi.Input[str],
+        app_id: pulumi.Input[str],
+        client_id: pulumi.Input[str],
+        client_secret: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            HmsConfigProvider(),
+            name,
+            {
+                "application_id": application_id,
+                "project_id": project_id,
+                "app_id": app_id,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+            opts,
+        )

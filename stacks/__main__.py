@@ -1,0 +1,105 @@
+"""A program driven by stack config: each `Pulumi.<stack>.yaml` declares the objects under
+`mfa-push:<kind>` lists, and this turns them into resources. See README "Stacks"."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+config = pulumi.Config()
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _kinds() -> dict[str, tuple[Callable[..., pulumi.Resource], str]]:
+    from pulumi_mfa_push import powerauth
+
+    kinds: dict[str, tuple[Callable[..., pulumi.Resource], str]] = {
+        "powerauthApplications": (powerauth.Application, "powerauth"),
+    }
+    for attr, key in (
+        ("ApplicationRoles", "powerauthRoleSets"),
+        ("Callback", "powerauthCallbacks"),
+        ("ApnsConfig", "powerauthApns"),
+        ("FcmConfig", "powerauthFcm"),
+        ("HmsConfig", "powerauthHms"),
+    ):
+        if hasattr(powerauth, attr):
+            kinds[key] = (getattr(powerauth, attr), "powerauth")
+    try:
+        from pulumi_mfa_push import pingone
+
+        kinds["pingonePushCredentials"] = (pingone.PushCredential, "pingone")
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from pulumi_mfa_push import pingid
+
+        kinds["pingidApplications"] = (pingid.Application, "pingid")
+    except (ImportError, AttributeError):
+        pass
+    return kinds
+
+
+OPTION_KEYS = {"protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges"}
+created: dict[str, dict[str, pulumi.Resource]] = {}
+
+
+def _options(where: str, item: dict[str, Any]) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(
+        protect=bool(item.get("protect", False)),
+        retain_on_delete=bool(item.get("retainOnDelete", False)),
+        delete_before_replace=item.get("deleteBeforeReplace"),
+        ignore_changes=item.get("ignoreChanges"),
+    )
+
+
+def _resolve(kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    """`application: <name>` refers to a PowerAuth application declared in this stack."""
+    ref = args.pop("application", None)
+    if ref is not None:
+        apps = created.get("powerauthApplications", {})
+        if ref not in apps:
+            raise pulumi.RunError(
+                f"stack config mfa-push:{kind}: application {ref!r} is not declared under "
+                f"mfa-push:powerauthApplications (declared: {sorted(apps)})"
+            )
+        args["application_id"] = apps[ref].application_id  # type: ignore[attr-defined]
+    return args
+
+
+def build() -> None:
+    for kind, (cls, _api) in _kinds().items():
+        items = config.get_object(kind) or []
+        if not isinstance(items, list):
+            raise pulumi.RunError(f"stack config mfa-push:{kind} must be a list of objects")
+        params = set(inspect.signature(cls.__init__).parameters) - {"self", "name", "opts"}
+        for index, item in enumerate(items):
+            where = f"mfa-push:{kind}[{index}]"
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise pulumi.RunError(f"stack config {where} must be an object with a string `name`")
+            args: dict[str, Any] = {}
+            for key, value in item.items():
+                if key == "name" or key in OPTION_KEYS:
+                    continue
+                if key == "application":
+                    args["application"] = value
+                    continue
+                arg = _snake(key)
+                if arg not in params:
+                    allowed = sorted({"name", "application", *OPTION_KEYS} | {p for p in params})
+                    raise pulumi.RunError(f"stack config {where}: unknown field {key!r} (fields: {', '.join(allowed)})")
+                args[arg] = value
+            resource = cls(item["name"], **_resolve(kind, args), opts=_options(where, item))
+            created.setdefault(kind, {})[item["name"]] = resource
+    for name, app in created.get("powerauthApplications", {}).items():
+        pulumi.export(f"powerauth_{name}_app_key", app.app_key)  # type: ignore[attr-defined]
+
+
+build()
