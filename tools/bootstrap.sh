@@ -67,9 +67,10 @@ else
       local start=$SECONDS
       "$@" >"$CACHE.log" 2>&1 &
       local pid=$!
+      local last=$SECONDS
       while kill -0 "$pid" 2>/dev/null; do
-        sleep 15
-        kill -0 "$pid" 2>/dev/null && say "  $what ... $((SECONDS - start))s"
+        sleep 1
+        if [ $((SECONDS - last)) -ge 20 ]; then last=$SECONDS; say "  $what ... $((SECONDS - start))s"; fi
       done
       wait "$pid" || { cat "$CACHE.log" >&2; die "$what failed (log above)"; }
       say "  $what done in $((SECONDS - start))s"

@@ -148,7 +148,7 @@ class ApplicationProvider(SchemaProvider):
         )
 
 
-class Application(DynamicResource):
+class Application(DynamicResource, module="powerauth", name="Application"):
     """A PowerAuth Cloud application. `roles`, when given, is the exact role set."""
 
     application_id: pulumi.Output[str]

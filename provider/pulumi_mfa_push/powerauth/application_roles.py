@@ -59,7 +59,7 @@ class ApplicationRolesProvider(SchemaProvider):
             set_roles(props["application_id"], set(), roles)
 
 
-class ApplicationRoles(DynamicResource):
+class ApplicationRoles(DynamicResource, module="powerauth", name="ApplicationRoles"):
     """Roles this stack ensures on a PowerAuth application, without owning the others."""
 
     application_id: pulumi.Output[str]

@@ -192,7 +192,7 @@ class CallbackProvider(SchemaProvider):
             raise
 
 
-class Callback(DynamicResource):
+class Callback(DynamicResource, module="powerauth", name="Callback"):
     """A PowerAuth callback URL notified on registration or operation status changes."""
 
     application_id: pulumi.Output[str]

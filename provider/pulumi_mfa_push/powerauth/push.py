@@ -162,7 +162,7 @@ class ApnsConfigProvider(_PushProvider):
         }
 
 
-class ApnsConfig(DynamicResource):
+class ApnsConfig(DynamicResource, module="powerauth", name="ApnsConfig"):
     """APNs (Apple) push configuration of a PowerAuth application."""
 
     application_id: pulumi.Output[str]
@@ -235,7 +235,7 @@ class FcmConfigProvider(_PushProvider):
         return super().diff(_id, olds, news)
 
 
-class FcmConfig(DynamicResource):
+class FcmConfig(DynamicResource, module="powerauth", name="FcmConfig"):
     """FCM (Google) push configuration of a PowerAuth application."""
 
     application_id: pulumi.Output[str]
@@ -285,7 +285,7 @@ class HmsConfigProvider(_PushProvider):
         return {"project_id": data.get("projectId")}
 
 
-class HmsConfig(DynamicResource):
+class HmsConfig(DynamicResource, module="powerauth", name="HmsConfig"):
     """HMS (Huawei) push configuration of a PowerAuth application."""
 
     application_id: pulumi.Output[str]

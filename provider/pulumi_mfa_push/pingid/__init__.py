@@ -1,0 +1,5 @@
+"""PingID SDK: applications."""
+
+from .application import Application
+
+__all__ = ["Application"]

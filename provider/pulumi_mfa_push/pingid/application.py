@@ -1,0 +1,333 @@
+"""PingID SDK application: created by id, updated in place, retired on delete (the API
+has no DELETE; only the admin console can remove an application)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar
+
+import httpx
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import AfterValidator, StringConstraints
+
+from .. import _transport
+from .._errors import ApiError, ProviderError, TransportFailure
+from .._provider import DynamicResource, SchemaProvider, warn
+from .._schema import Schema, prop
+from . import _client
+
+# -- value rules -------------------------------------------------------------------------
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_SENDER_ID = re.compile(r"^[0-9]{1,32}$")
+_TOKENISH = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII without spaces
+#: Names from the admin console come back as this prefix + Base64 of the name.
+CONSOLE_PREFIX = "_base64Format_"
+#: PingID does not publish a limit; this one leaves room in any plausible column and keeps
+#: retired names ("<name> (retired <time>)") within it.
+NAME_MAX = 128
+
+
+def _uuid(value: str) -> str:
+    if not _UUID.match(value):
+        raise ValueError("must be a UUID such as cb869bc1-b136-4698-afce-5e6775333bbc")
+    # PingID ignores case in ids and always answers in lower case: compare and send that.
+    return value.lower()
+
+
+def _name(value: str) -> str:
+    if value != value.strip():
+        raise ValueError("remove leading or trailing spaces")
+    if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value):
+        raise ValueError("control characters and line breaks are not allowed")
+    if value.startswith(CONSOLE_PREFIX):
+        raise ValueError(f"must not start with {CONSOLE_PREFIX} (PingID's marker for names set in the console)")
+    return value
+
+
+def _sender_id(value: str) -> str:
+    if not _SENDER_ID.match(value):
+        raise ValueError("must be the numeric FCM sender ID (the Firebase project number)")
+    return value
+
+
+def _server_key(value: str) -> str:
+    if not _TOKENISH.match(value):
+        raise ValueError("must be printable ASCII without spaces (the FCM server key)")
+    return value
+
+
+Uuid = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(_uuid)]
+AppName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(_name)]
+SenderId = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(_sender_id)]
+ServerKey = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_server_key)]
+
+
+class ApplicationInputs(Schema):
+    application_id: Uuid = prop(
+        description="the application id, a UUID (immutable: a change replaces the application)", immutable=True
+    )
+    app_name: AppName = prop(description=f"the name, 1-{NAME_MAX} characters, unique per account ignoring case")
+    app_enabled: bool = prop(False, description="whether the application is enabled")
+    fcm_sender_id: SenderId | None = prop(None, description="the FCM sender ID (numeric)")
+    fcm_server_key: ServerKey | None = prop(None, description="the FCM legacy server key", secret=True)
+    adopt: bool = prop(False, description="take over an existing application with this id instead of failing")
+
+    computed_outputs: ClassVar[dict[str, bool]] = {"shared_between_accounts": False}
+
+
+def decode_name(name: Any) -> str:
+    """A console-made name (`_base64Format_<b64>`) as the user typed it."""
+    text = str(name or "")
+    if text.startswith(CONSOLE_PREFIX):
+        try:
+            return base64.b64decode(text[len(CONSOLE_PREFIX) :], validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            return text
+    return text
+
+
+def _wire(inputs: ApplicationInputs) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": inputs.application_id, "name": inputs.app_name, "appEnabled": inputs.app_enabled}
+    if inputs.fcm_sender_id is not None:
+        body["fcmSenderId"] = inputs.fcm_sender_id
+    if inputs.fcm_server_key is not None:
+        body["fcmServerKey"] = inputs.fcm_server_key
+    return body
+
+
+def _computed(body: dict[str, Any]) -> dict[str, Any]:
+    return {"shared_between_accounts": bool(body.get("sharedBetweenAccounts", False))}
+
+
+def _same_name(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+# -- API calls ---------------------------------------------------------------------------
+
+#: How many times a create whose answer was lost is tried in all.
+CREATE_ATTEMPTS = 4
+
+
+def get_application(client: _client.Client, application_id: str) -> dict[str, Any] | None:
+    try:
+        body: dict[str, Any] = client.call("GET", f"/applications/{application_id}", idempotent=True).json()
+        return body
+    except ApiError as err:
+        if err.status == 404:
+            return None
+        raise
+
+
+def list_applications(client: _client.Client) -> list[dict[str, Any]]:
+    body = client.call("GET", "/applications", idempotent=True).json()
+    items = body.get("applications", []) if isinstance(body, dict) else []
+    return [i for i in items if isinstance(i, dict)]
+
+
+def _lost(err: ProviderError) -> bool:
+    """The create may have happened although we did not hear so."""
+    return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))
+
+
+def _refused(response: httpx.Response, what: str) -> ApiError:
+    code, message, details = _client.parse_error(response)
+    return ApiError(_client.API_NAME, response.request.method, what, response.status_code, code, message, details)
+
+
+def _is_clash(response: httpx.Response) -> bool:
+    return response.status_code == 409 or "UNIQUE_VALUE_REQUIRED" in _client.error_codes(response)
+
+
+def _name_clash(client: _client.Client, application_id: str, name: str) -> ProviderError | None:
+    """The other application that already uses `name` (ignoring case), as an error."""
+    for other in list_applications(client):
+        other_id = str(other.get("id", "")).lower()
+        if other_id != application_id and _same_name(decode_name(other.get("name")), name):
+            return ProviderError(
+                f"PingID SDK application name {name!r} is already used by application {other_id} in account "
+                f"{client.account_id}: names are unique per account, ignoring case. Choose another app_name, "
+                "or rename the other application."
+            )
+    return None
+
+
+def _exists(inputs: ApplicationInputs, existing: dict[str, Any]) -> ProviderError:
+    return ProviderError(
+        f"PingID SDK application {inputs.application_id} already exists (named "
+        f"{decode_name(existing.get('name'))!r}). Set adopt=True to manage it with this stack (pulumi import "
+        "does not work with dynamic providers), or choose another application_id."
+    )
+
+
+def put_application(client: _client.Client, inputs: ApplicationInputs) -> dict[str, Any]:
+    """PUT the full desired representation (PUT is idempotent, so retried on a lost answer)."""
+    path = f"/applications/{inputs.application_id}"
+    response = client.call("PUT", path, json=_wire(inputs), idempotent=True, ok=(200, 201, 400, 404, 409))
+    if response.status_code == 404:
+        raise ProviderError(
+            f"PingID SDK application {inputs.application_id} no longer exists (deleted in the console?): "
+            "run `pulumi refresh` to drop it from the stack, then `pulumi up` to create it again"
+        )
+    if response.status_code in (400, 409):
+        if _is_clash(response):
+            clash = _name_clash(client, inputs.application_id, inputs.app_name)
+            if clash is not None:
+                raise clash
+        raise _refused(response, f"/accounts/{client.account_id}{path}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def create_application(client: _client.Client, inputs: ApplicationInputs) -> dict[str, Any]:
+    """POST; a lost answer is settled by a GET of our id before trying again."""
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            response = client.call(
+                "POST", "/applications", json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409)
+            )
+        except ProviderError as err:
+            if not _lost(err):
+                raise
+            existing = get_application(client, inputs.application_id)
+            if existing is not None:
+                if _same_name(decode_name(existing.get("name")), inputs.app_name):
+                    return existing  # our POST went through; its answer was lost
+                if inputs.adopt:
+                    return put_application(client, inputs)
+                raise _exists(inputs, existing) from None
+            if attempt == CREATE_ATTEMPTS:
+                raise
+            _transport.sleep(min(2.0**attempt, 8.0))
+            continue
+        if response.status_code in (400, 409):
+            if not _is_clash(response):
+                raise _refused(response, f"/accounts/{client.account_id}/applications")
+            existing = get_application(client, inputs.application_id)
+            if existing is not None:
+                if inputs.adopt:  # it appeared after our look before the POST
+                    return put_application(client, inputs)
+                raise _exists(inputs, existing)
+            clash = _name_clash(client, inputs.application_id, inputs.app_name)
+            if clash is not None:
+                raise clash
+            raise _refused(response, f"/accounts/{client.account_id}/applications")
+        body: dict[str, Any] = response.json()
+        return body
+    raise AssertionError("unreachable")
+
+
+def retired_name(name: str, when: datetime, salt: str = "") -> str:
+    """`<name> (retired <UTC time>)`, shortened to fit so that the name stays unique."""
+    suffix = f" (retired {when.strftime('%Y-%m-%dT%H:%M:%SZ')}{' ' + salt if salt else ''})"
+    return name[: NAME_MAX - len(suffix)].rstrip() + suffix
+
+
+class ApplicationProvider(SchemaProvider):
+    schema = ApplicationInputs
+
+    def delete_before_replace(self, olds: dict[str, Any], news: dict[str, Any]) -> bool | None:
+        # Deleting retires the old application under a new name, which frees the name for the
+        # replacement; the other order would clash on the (case-insensitive) unique name.
+        return True
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs: ApplicationInputs = self.inputs_of(props)
+        client = _client.client()
+        body = None
+        if inputs.adopt:
+            existing = get_application(client, inputs.application_id)
+            if existing is not None:
+                body = put_application(client, inputs)
+        if body is None:
+            body = create_application(client, inputs)
+        return CreateResult(inputs.application_id, self.outputs(inputs, _computed(body)))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        body = get_application(_client.client(), id_.lower())
+        if body is None:
+            warn(f"PingID SDK application {id_} no longer exists (deleted in the console); removing it from the stack")
+            return self.gone()
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs.update(_computed(body))
+        outs["application_id"] = str(body.get("id") or id_).lower()
+        outs["app_name"] = decode_name(body.get("name"))
+        outs["app_enabled"] = bool(body.get("appEnabled", False))
+        if "fcmSenderId" in body:  # only when PingID shows it; the server key never comes back
+            if body["fcmSenderId"]:
+                outs["fcm_sender_id"] = str(body["fcmSenderId"])
+            else:
+                outs.pop("fcm_sender_id", None)
+        return ReadResult(id_, outs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        inputs: ApplicationInputs = self.inputs_of(news)
+        body = put_application(_client.client(), inputs)
+        return UpdateResult(self.outputs(inputs, _computed(body)))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        client = _client.client()
+        name = str(props.get("app_name") or id_)
+        path = f"/applications/{id_}"
+        when = datetime.now(UTC)
+        for salt in ("", secrets.token_hex(3)):
+            new_name = retired_name(name, when, salt)
+            body = {"id": id_, "name": new_name, "appEnabled": False}
+            response = client.call("PUT", path, json=body, idempotent=True, ok=(200, 201, 400, 404, 409))
+            if response.status_code == 404:
+                return  # already removed in the console: nothing left to retire
+            if response.status_code in (200, 201):
+                warn(
+                    f"PingID SDK application {id_} cannot be deleted through the API: it was disabled and "
+                    f"renamed to {new_name!r}. Delete it in the PingID admin console if it should go away; "
+                    "creating it again with the same id needs adopt=True."
+                )
+                return
+            if not _is_clash(response):
+                break
+        raise _refused(response, f"/accounts/{client.account_id}{path}")
+
+
+class Application(DynamicResource):
+    """A PingID SDK application. There is no API to delete one: deleting (or replacing) it
+    disables it and renames it to `<name> (retired <UTC time>)`, with a warning."""
+
+    application_id: pulumi.Output[str]
+    app_name: pulumi.Output[str]
+    app_enabled: pulumi.Output[bool]
+    fcm_sender_id: pulumi.Output[str | None]
+    fcm_server_key: pulumi.Output[str | None]
+    adopt: pulumi.Output[bool]
+    shared_between_accounts: pulumi.Output[bool]
+
+    def __init__(
+        self,
+        name: str,
+        application_id: pulumi.Input[str],
+        app_name: pulumi.Input[str],
+        app_enabled: pulumi.Input[bool] = False,
+        fcm_sender_id: pulumi.Input[str] | None = None,
+        fcm_server_key: pulumi.Input[str] | None = None,
+        adopt: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            ApplicationProvider(),
+            name,
+            {
+                "application_id": application_id,
+                "app_name": app_name,
+                "app_enabled": app_enabled,
+                "fcm_sender_id": fcm_sender_id,
+                "fcm_server_key": fcm_server_key,
+                "adopt": adopt,
+            },
+            opts,
+        )

@@ -1,0 +1,228 @@
+"""The PingOne Platform API client: OAuth2 client credentials of a worker app, one access token
+per process, one pooled client per process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .. import _settings, _transport
+from .._errors import ApiError, ProviderError
+
+NAME = "PingOne"
+
+#: regionCode -> top-level domain, as the PingOne Terraform provider names the regions.
+REGIONS = {"NA": "com", "EU": "eu", "AP": "asia", "AU": "com.au", "CA": "ca", "SG": "sg"}
+
+#: A token is replaced this long before it expires, so a call never leaves with a token that
+#: dies in flight. Short-lived tokens (the emulator can issue 1 s ones) use a quarter of their life.
+REFRESH_MARGIN = 60.0
+
+_HINT_401 = "check pingone:clientId, pingone:clientSecret and pingone:environmentId (the worker app's)"
+_HINT_403 = (
+    "the worker app lacks a role that may manage this environment's applications "
+    "(for example Client Application Developer)"
+)
+
+
+def _details(items: Any) -> str:
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        target, message = item.get("target"), item.get("message") or item.get("code")
+        if message:
+            out.append(f"{target}: {message}" if target else str(message))
+    return "; ".join(out)
+
+
+def parse_error(response: httpx.Response) -> tuple[str, str, str]:
+    """`{"id","code","message","details":[{"code","target","message"}]}`, or the OAuth
+    `{"error","error_description"}` of the token endpoint."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return "", response.reason_phrase, _hint(response.status_code)
+    if "error" in body and "code" not in body:
+        code, message, details = str(body.get("error", "")), str(body.get("error_description", "")), ""
+    else:
+        code, message, details = str(body.get("code", "")), str(body.get("message", "")), _details(body.get("details"))
+    hint = _hint(response.status_code)
+    return code, message, "; ".join(part for part in (details, hint) if part)
+
+
+def _hint(status: int) -> str:
+    return _HINT_401 if status == 401 else _HINT_403 if status == 403 else ""
+
+
+def detail_codes(response: httpx.Response) -> list[str]:
+    """The `details[].code` of an error answer (e.g. UNIQUENESS_VIOLATION)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    items = body.get("details") if isinstance(body, dict) else None
+    return [str(i.get("code")) for i in items or [] if isinstance(i, dict) and i.get("code")]
+
+
+def _access_failed(response: httpx.Response) -> bool:
+    """A 401 that a fresh token may cure: PingOne's ACCESS_FAILED, or a bare 401 from a gateway."""
+    if response.status_code != 401:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return True
+    return not isinstance(body, dict) or body.get("code") in (None, "ACCESS_FAILED")
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    api_url: str
+    auth_url: str
+    environment_id: str
+
+
+def endpoints() -> Endpoints:
+    region = (_settings.get("pingone:regionCode", "PINGONE_REGION_CODE", "NA") or "NA").upper()
+    if region not in REGIONS:
+        raise ProviderError(f"setting pingone:regionCode must be one of {', '.join(REGIONS)}, not {region[:20]!r}")
+    tld = REGIONS[region]
+    insecure = (_settings.get("pingone:allowInsecureHttp", "PINGONE_ALLOW_INSECURE_HTTP") or "").lower() == "true"
+    api_url = _settings.get("pingone:apiUrl", "PINGONE_API_URL", f"https://api.pingone.{tld}/v1")
+    auth_url = _settings.get("pingone:authUrl", "PINGONE_AUTH_URL", f"https://auth.pingone.{tld}")
+    assert api_url is not None and auth_url is not None  # both have defaults
+    env = (
+        _settings.require("pingone:environmentId", "PINGONE_ENVIRONMENT_ID", "the environment id of the worker app")
+        .strip()
+        .lower()
+    )
+    return Endpoints(_transport.check_url(NAME, api_url, insecure), _transport.check_url(NAME, auth_url, insecure), env)
+
+
+class TokenSource:
+    """The worker app's access token, shared by every call of the process.
+
+    Fetching happens under the lock, so concurrent calls that all find the token stale
+    (or all get a 401 for the same token) cause one token request, not one each."""
+
+    def __init__(self, auth: _transport.Api, environment_id: str) -> None:
+        self._auth = auth
+        self._path = f"/{environment_id}/as/token"
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._refresh_at = 0.0
+        self.fetches = 0
+
+    def current(self) -> str:
+        with self._lock:
+            if self._token is not None and time.monotonic() < self._refresh_at:
+                return self._token
+            return self._fetch()
+
+    def refresh(self, stale: str) -> str:
+        """A new token after `stale` was refused, unless another call already replaced it."""
+        with self._lock:
+            if self._token is not None and self._token != stale and time.monotonic() < self._refresh_at:
+                return self._token
+            return self._fetch()
+
+    def expire(self) -> None:
+        """Forget the token (tests, and after a settings change)."""
+        with self._lock:
+            self._token = None
+
+    def _fetch(self) -> str:
+        started = time.monotonic()
+        try:
+            response = self._auth.request(
+                "POST", self._path, data={"grant_type": "client_credentials"}, idempotent=True, ok=(200,)
+            )
+        except ApiError as err:
+            if err.status in (400, 401, 403):
+                raise ProviderError(
+                    f"PingOne refused the worker app's client credentials (HTTP {err.status}"
+                    f"{' ' + err.code if err.code else ''}{': ' + err.message if err.message else ''}): "
+                    "check pingone:clientId, pingone:clientSecret, pingone:environmentId (the worker app's "
+                    "environment) and pingone:regionCode"
+                ) from None
+            raise
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        token = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise ProviderError("PingOne token endpoint answered without an access_token")
+        lifetime = body.get("expires_in", 3600) if isinstance(body, dict) else 3600
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
+            lifetime = 3600
+        self._token = token
+        self._refresh_at = started + lifetime - min(REFRESH_MARGIN, lifetime / 4)
+        self.fetches += 1
+        return token
+
+
+class BearerAuth(httpx.Auth):
+    """Adds the shared token; on a 401 ACCESS_FAILED gets a new one and sends the call once more."""
+
+    requires_response_body = True
+
+    def __init__(self, tokens: TokenSource) -> None:
+        self.tokens = tokens
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token = self.tokens.current()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if _access_failed(response):
+            request.headers["Authorization"] = f"Bearer {self.tokens.refresh(token)}"
+            yield request
+
+
+_tokens: dict[tuple[str, str, str, str], TokenSource] = {}
+_tokens_lock = threading.Lock()
+
+
+def tokens(ends: Endpoints | None = None) -> TokenSource:
+    """The process's token source for the configured worker app."""
+    ends = ends or endpoints()
+    client_id = _settings.require("pingone:clientId", "PINGONE_CLIENT_ID", "the worker app's client id")
+    secret = _settings.require("pingone:clientSecret", "PINGONE_CLIENT_SECRET", "the worker app's client secret")
+    timeout = _settings.timeout("pingone:timeoutSeconds", "PINGONE_TIMEOUT_SECONDS")
+    key = (ends.auth_url, ends.environment_id, client_id, secret)
+    with _tokens_lock:
+        source = _tokens.get(key)
+        if source is None:
+            auth = _transport.Api(
+                f"{NAME} auth",
+                ends.auth_url,
+                timeout=timeout,
+                parse_error=parse_error,
+                auth=httpx.BasicAuth(client_id, secret),
+                deadline=60.0,
+            )
+            source = TokenSource(auth, ends.environment_id)
+            _tokens[key] = source
+        return source
+
+
+def api() -> _transport.Api:
+    ends = endpoints()
+    source = tokens(ends)
+    timeout = _settings.timeout("pingone:timeoutSeconds", "PINGONE_TIMEOUT_SECONDS")
+    return _transport.shared(
+        (NAME, ends.api_url, id(source), timeout),
+        lambda: _transport.Api(NAME, ends.api_url, timeout=timeout, parse_error=parse_error, auth=BearerAuth(source)),
+    )
+
+
+def credentials_path(environment_id: str, application_id: str) -> str:
+    return f"/environments/{environment_id}/applications/{application_id}/pushCredentials"

@@ -1,0 +1,384 @@
+"""PingOne MFA push credential of a native application: APNS, FCM_HTTP_V1 or HMS.
+
+PingOne's data model marks every property immutable and never returns the secrets, so any
+change replaces the credential, and drift in the secrets cannot be seen."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, ClassVar
+
+import pulumi
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
+from pydantic import AfterValidator, StringConstraints
+
+from .. import _transport
+from .._errors import ApiError, ProviderError, TransportFailure
+from .._provider import DynamicResource, SchemaProvider, warn
+from .._schema import UNKNOWN, Schema, prop
+from . import _client
+
+# -- value rules -------------------------------------------------------------------------
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_APPLE_ID = re.compile(r"^[A-Z0-9]{10}$")
+_TOKENISH = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII without spaces
+
+TYPES = ("APNS", "FCM_HTTP_V1", "HMS")
+#: The inputs each type needs; an input of another type is a mistake, not something to ignore.
+FIELDS_BY_TYPE = {
+    "APNS": ("key", "team_id", "token"),
+    "FCM_HTTP_V1": ("google_service_account_credentials",),
+    "HMS": ("client_id", "client_secret"),
+}
+_TYPE_OF_FIELD = {f: t for t, fields in FIELDS_BY_TYPE.items() for f in fields}
+
+
+def _uuid(value: str) -> str:
+    if not _UUID.match(value):
+        raise ValueError("must be a UUID such as 11111111-2222-4333-8444-555555555555")
+    return value.lower()
+
+
+def _type(value: str) -> str:
+    if value.upper() == "FCM":
+        raise ValueError(
+            "FCM (legacy server key) is no longer supported by PingOne; use type FCM_HTTP_V1 "
+            "with google_service_account_credentials (the Firebase service-account JSON)"
+        )
+    if value not in TYPES:
+        hint = f" (did you mean {value.upper()}?)" if value.upper() in TYPES else ""
+        raise ValueError(f"must be one of {', '.join(TYPES)}{hint}")
+    return value
+
+
+def _key_id(value: str) -> str:
+    if "PRIVATE KEY" in value:
+        # Key ID and key file are easy to swap; the message must not echo the key.
+        raise ValueError("holds a key file: `key` is the 10-character key ID; the .p8 file's text goes in `token`")
+    if not _APPLE_ID.match(value):
+        raise ValueError("must be the 10-character APNs key ID (upper-case letters and digits)")
+    return value
+
+
+def _team_id(value: str) -> str:
+    if not _APPLE_ID.match(value):
+        raise ValueError("must be the 10-character Apple developer team ID (upper-case letters and digits)")
+    return value
+
+
+def _load_private_key(pem: str) -> Any:
+    try:
+        return serialization.load_pem_private_key(pem.strip().encode("ascii"), password=None)
+    except TypeError:
+        raise ValueError("is an encrypted private key; give the unencrypted key") from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise ValueError("is not a readable PEM private key (is the text complete?)") from None
+
+
+def _p8(value: str) -> str:
+    """The .p8 file's PEM text: PKCS#8, unencrypted, an EC P-256 key (what Apple issues)."""
+    text = value.strip()
+    if "BEGIN EC PRIVATE KEY" in text:
+        raise ValueError(
+            "is a SEC1 'EC PRIVATE KEY'; PingOne needs the PKCS#8 .p8 form ('BEGIN PRIVATE KEY'), "
+            "convert it with `openssl pkcs8 -topk8 -nocrypt`"
+        )
+    if "BEGIN ENCRYPTED PRIVATE KEY" in text:
+        raise ValueError("is an encrypted key; give the unencrypted .p8 file Apple issued")
+    if not (text.startswith("-----BEGIN PRIVATE KEY-----") and text.endswith("-----END PRIVATE KEY-----")):
+        raise ValueError(
+            "must be the PEM text of the APNs .p8 key file, from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----"
+        )
+    key = _load_private_key(text)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("must be an EC private key: APNs .p8 keys are P-256 EC keys")
+    if not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("must be a P-256 EC key: APNs signs with ES256")
+    return value
+
+
+def _service_account(value: str) -> str:
+    """The Firebase service-account key file's text, checked without echoing any of it."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise ValueError(
+            "is not valid JSON: give the text of the service-account key file from Firebase "
+            "(Project settings > Service accounts > Generate new private key)"
+        ) from None
+    if not isinstance(data, dict):
+        raise ValueError("must be a JSON object (the service-account key file)")
+    if data.get("type") != "service_account":
+        raise ValueError('must be a service-account key file ("type": "service_account")')
+    missing = [
+        k for k in ("project_id", "private_key", "client_email") if not isinstance(data.get(k), str) or not data[k]
+    ]
+    if missing:
+        raise ValueError(f"lacks {', '.join(missing)} (is it the complete service-account key file?)")
+    if "@" not in data["client_email"]:
+        raise ValueError("has a client_email that is not an e-mail address")
+    try:
+        _load_private_key(data["private_key"])
+    except ValueError:
+        raise ValueError("has a private_key that is not a readable PEM private key") from None
+    return value
+
+
+def _printable(value: str) -> str:
+    if not _TOKENISH.match(value):
+        raise ValueError("must be printable ASCII without spaces")
+    return value
+
+
+Uuid = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(_uuid)]
+CredentialType = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(_type)]
+KeyId = Annotated[str, StringConstraints(min_length=1, max_length=4096), AfterValidator(_key_id)]
+TeamId = Annotated[str, StringConstraints(min_length=1, max_length=10), AfterValidator(_team_id)]
+P8Key = Annotated[str, StringConstraints(min_length=1, max_length=8192), AfterValidator(_p8)]
+ServiceAccount = Annotated[str, StringConstraints(min_length=1, max_length=65536), AfterValidator(_service_account)]
+HmsClientId = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_printable)]
+HmsSecret = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_printable)]
+
+
+class PushCredentialInputs(Schema):
+    environment_id: Uuid = prop(description="the PingOne environment id (UUID) of the application", immutable=True)
+    application_id: Uuid = prop(description="the native application's id (UUID)", immutable=True)
+    type: CredentialType = prop(description="APNS, FCM_HTTP_V1 or HMS", immutable=True)
+    key: KeyId | None = prop(None, description="APNS: the 10-character key ID of the .p8 key", immutable=True)
+    team_id: TeamId | None = prop(None, description="APNS: the 10-character Apple team ID", immutable=True)
+    token: P8Key | None = prop(
+        None, description="APNS: the .p8 key file's PEM text (PKCS#8 EC P-256)", immutable=True, secret=True
+    )
+    google_service_account_credentials: ServiceAccount | None = prop(
+        None, description="FCM_HTTP_V1: the Firebase service-account key file's JSON text", immutable=True, secret=True
+    )
+    client_id: HmsClientId | None = prop(None, description="HMS: the Huawei OAuth 2.0 client id", immutable=True)
+    client_secret: HmsSecret | None = prop(
+        None, description="HMS: the Huawei OAuth 2.0 client secret", immutable=True, secret=True
+    )
+
+    computed_outputs: ClassVar[dict[str, bool]] = {"credential_id": False, "created_at": False, "updated_at": False}
+
+
+def _wire(inputs: PushCredentialInputs) -> dict[str, Any]:
+    if inputs.type == "APNS":
+        return {"type": "APNS", "key": inputs.key, "teamId": inputs.team_id, "token": inputs.token}
+    if inputs.type == "FCM_HTTP_V1":
+        return {"type": "FCM_HTTP_V1", "googleServiceAccountCredentials": inputs.google_service_account_credentials}
+    return {"type": "HMS", "clientId": inputs.client_id, "clientSecret": inputs.client_secret}
+
+
+def _computed(body: dict[str, Any]) -> dict[str, Any]:
+    return {"credential_id": body.get("id"), "created_at": body.get("createdAt"), "updated_at": body.get("updatedAt")}
+
+
+def _created_at(body: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(body.get("createdAt")))
+    except ValueError:
+        return None
+
+
+# -- API calls ---------------------------------------------------------------------------
+
+#: How many times a create whose answer was lost is tried in all.
+CREATE_ATTEMPTS = 4
+#: A credential created this long before our attempt started still counts as ours: the
+#: server's clock is not ours.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def list_credentials(environment_id: str, application_id: str) -> list[dict[str, Any]]:
+    body = (
+        _client.api().request("GET", _client.credentials_path(environment_id, application_id), idempotent=True).json()
+    )
+    items = body.get("_embedded", {}).get("pushCredentials", []) if isinstance(body, dict) else []
+    return [i for i in items if isinstance(i, dict)]
+
+
+def _lost(err: ProviderError) -> bool:
+    """The create may have happened although we did not hear so."""
+    return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))
+
+
+def _ours(inputs: PushCredentialInputs, started: datetime) -> dict[str, Any] | None:
+    """After a lost answer: the credential of our type that our attempt made, if it did."""
+    mine = []
+    for item in list_credentials(inputs.environment_id, inputs.application_id):
+        if item.get("type") != inputs.type:
+            continue
+        if inputs.type == "HMS" and item.get("clientId") not in (None, inputs.client_id):
+            continue
+        created = _created_at(item)
+        # Older than our attempt: it was there before, so it is not ours to take over.
+        if created is None or created >= started - CLOCK_SKEW:
+            mine.append(item)
+    mine.sort(key=lambda i: str(i.get("createdAt", "")))
+    return mine[-1] if mine else None
+
+
+def _clash(inputs: PushCredentialInputs) -> ProviderError:
+    path = _client.credentials_path(inputs.environment_id, inputs.application_id)
+    existing = [
+        i.get("id")
+        for i in list_credentials(inputs.environment_id, inputs.application_id)
+        if i.get("type") == inputs.type
+    ]
+    which = f" ({', '.join(str(i) for i in existing)})" if existing else ""
+    return ProviderError(
+        f"PingOne application {inputs.application_id} (environment {inputs.environment_id}) already has a "
+        f"{inputs.type} push credential{which}; an application holds one credential per type. Delete it "
+        f"(PingOne console: Applications > the application > Push credentials, or DELETE {path}/<id>) and run "
+        "again, or remove this resource to keep the existing one. It cannot be imported or adopted: PingOne "
+        "never returns a credential's secrets, so this stack could not know what it holds."
+    )
+
+
+class PushCredentialProvider(SchemaProvider):
+    schema = PushCredentialInputs
+
+    def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+        kind = inputs.get("type")
+        if not isinstance(kind, str) or kind == UNKNOWN or kind not in FIELDS_BY_TYPE:
+            return []
+        failures = []
+        for field in FIELDS_BY_TYPE[kind]:
+            if inputs.get(field) is None:
+                info = PushCredentialInputs.model_fields[field]
+                failures.append((field, f"`{field}` is required when type is {kind}. Expected: {info.description}"))
+        for field, owner in _TYPE_OF_FIELD.items():
+            if owner != kind and inputs.get(field) is not None:
+                failures.append((field, f"`{field}` is used only with type {owner}; remove it (type is {kind})"))
+        return failures
+
+    def delete_before_replace(self, olds: dict[str, Any], news: dict[str, Any]) -> bool | None:
+        # The application holds one credential per type: a new one of the same type in the same
+        # application can only be created once the old one is gone. Any other replacement creates
+        # first, so the application is never without a credential.
+        same = ("environment_id", "application_id", "type")
+        return all(news.get(k) == UNKNOWN or news.get(k) == olds.get(k) for k in same)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        inputs: PushCredentialInputs = self.inputs_of(props)
+        api = _client.api()
+        path = _client.credentials_path(inputs.environment_id, inputs.application_id)
+        started = datetime.now(UTC)
+        body: dict[str, Any] | None = None
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                response = api.request("POST", path, json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409))
+            except ProviderError as err:
+                if not _lost(err):
+                    raise
+                body = _ours(inputs, started)
+                if body is not None:
+                    break
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                _transport.sleep(min(2.0**attempt, 8.0))
+                continue
+            if response.status_code in (400, 409):
+                if response.status_code == 409 or "UNIQUENESS_VIOLATION" in _client.detail_codes(response):
+                    raise _clash(inputs)
+                raise ApiError(_client.NAME, "POST", path, response.status_code, *_client.parse_error(response))
+            body = response.json()
+            break
+        assert body is not None
+        return CreateResult(str(body["id"]), self.outputs(inputs, _computed(body)))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        env, app = props.get("environment_id"), props.get("application_id")
+        if not env or not app:
+            raise ProviderError(
+                f"PingOne push credential {id_} cannot be read without environment_id and application_id "
+                "(dynamic resources cannot be imported)"
+            )
+        try:
+            body = _client.api().request("GET", f"{_client.credentials_path(env, app)}/{id_}", idempotent=True).json()
+        except ApiError as err:
+            if err.status != 404:
+                raise
+            warn(f"PingOne push credential {id_} no longer exists (deleted outside Pulumi); removing it from the stack")
+            return self.gone()
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs.update({k: v for k, v in _computed(body).items() if v is not None})
+        # A changed type is drift the next diff turns into a replacement; secrets keep the
+        # state's values because PingOne never returns them.
+        outs["type"] = body.get("type") or outs.get("type")
+        if body.get("clientId"):
+            outs["client_id"] = body["clientId"]
+        return ReadResult(id_, outs)
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        # Every input is immutable, so the engine replaces instead of updating; nothing to send.
+        inputs: PushCredentialInputs = self.inputs_of(news)
+        return UpdateResult(self.outputs(inputs, {k: olds.get(k) for k in PushCredentialInputs.computed_outputs}))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        path = f"{_client.credentials_path(props['environment_id'], props['application_id'])}/{id_}"
+        try:
+            _client.api().request("DELETE", path, idempotent=True, ok=(200, 204))
+        except ApiError as err:
+            if err.status != 404:  # already gone is what we wanted
+                raise
+
+
+class PushCredential(DynamicResource):
+    """A PingOne MFA push credential (APNS, FCM_HTTP_V1 or HMS) of a native application.
+
+    Every argument is immutable: a change replaces the credential. PingOne allows one
+    credential per type in an application, so replacing it with one of the same type deletes
+    the old credential first: the application is briefly without it, and pushes sent in that
+    window fail. A change of type (or of application) creates the new credential first.
+    The secrets (`token`, `google_service_account_credentials`, `client_secret`) are never
+    returned by PingOne, so a refresh cannot detect that they were changed elsewhere."""
+
+    environment_id: pulumi.Output[str]
+    application_id: pulumi.Output[str]
+    type: pulumi.Output[str]
+    key: pulumi.Output[str | None]
+    team_id: pulumi.Output[str | None]
+    token: pulumi.Output[str | None]
+    google_service_account_credentials: pulumi.Output[str | None]
+    client_id: pulumi.Output[str | None]
+    client_secret: pulumi.Output[str | None]
+    credential_id: pulumi.Output[str]
+    created_at: pulumi.Output[str]
+    updated_at: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        environment_id: pulumi.Input[str],
+        application_id: pulumi.Input[str],
+        type: pulumi.Input[str],
+        key: pulumi.Input[str] | None = None,
+        team_id: pulumi.Input[str] | None = None,
+        token: pulumi.Input[str] | None = None,
+        google_service_account_credentials: pulumi.Input[str] | None = None,
+        client_id: pulumi.Input[str] | None = None,
+        client_secret: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            PushCredentialProvider(),
+            name,
+            {
+                "environment_id": environment_id,
+                "application_id": application_id,
+                "type": type,
+                "key": key,
+                "team_id": team_id,
+                "token": token,
+                "google_service_account_credentials": google_service_account_credentials,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+            opts,
+        )

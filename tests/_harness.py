@@ -1,0 +1,218 @@
+"""Real parts for tests: the emulator as a subprocess on a free loopback port, and the
+real Pulumi CLI on a throw-away project with a file backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import dev  # noqa: E402
+
+PASSPHRASE = "mfa-push-test-passphrase"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Emulator:
+    url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, data_dir: Path) -> Emulator:
+        port = free_port()
+        log = data_dir / "emulator.log"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "mfa-push-emulator"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            stdout=open(log, "ab"),
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/_emulator/health", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"emulator exited: {log.read_text()}")
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("emulator did not start")
+        emu = cls(url, proc, log)
+        emu.info = httpx.get(f"{url}/_emulator/info").json()
+        return emu
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_emulator/reset").raise_for_status()
+
+    def requests(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_emulator/requests").json()  # type: ignore[no-any-return]
+
+    def zero(self) -> None:
+        httpx.delete(f"{self.url}/_emulator/requests").raise_for_status()
+
+    def faults(self, **settings: Any) -> None:
+        httpx.put(f"{self.url}/_emulator/faults", json=settings).raise_for_status()
+
+    def no_faults(self) -> None:
+        httpx.delete(f"{self.url}/_emulator/faults").raise_for_status()
+
+    # -- direct API reads for assertions --------------------------------------------
+    def powerauth(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        pa = self.info["powerauth"]
+        return httpx.request(method, pa["baseUrl"] + path, auth=(pa["username"], pa["password"]), **kw)
+
+    def pingone(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        p1 = self.info["pingone"]
+        tok = httpx.post(
+            f"{p1['authUrl']}/{p1['environmentId']}/as/token",
+            data={"grant_type": "client_credentials"},
+            auth=(p1["clientId"], p1["clientSecret"]),
+        ).json()["access_token"]
+        return httpx.request(method, p1["apiUrl"] + path, headers={"Authorization": f"Bearer {tok}"}, **kw)
+
+    def config(self) -> dict[str, Any]:
+        """Stack config (plain) pointing the three APIs at this emulator."""
+        pa, p1, pid = self.info["powerauth"], self.info["pingone"], self.info["pingid"]
+        return {
+            "powerauth:url": pa["baseUrl"],
+            "powerauth:username": pa["username"],
+            "powerauth:allowInsecureHttp": "true",
+            "pingone:apiUrl": p1["apiUrl"],
+            "pingone:authUrl": p1["authUrl"],
+            "pingone:clientId": p1["clientId"],
+            "pingone:environmentId": p1["environmentId"],
+            "pingone:allowInsecureHttp": "true",
+            "pingid:url": pid["baseUrl"],
+            "pingid:accountId": pid["accountId"],
+            "pingid:allowInsecureHttp": "true",
+        }
+
+    def secrets(self) -> dict[str, str]:
+        pa, p1, pid = self.info["powerauth"], self.info["pingone"], self.info["pingid"]
+        return {
+            "powerauth:password": pa["password"],
+            "pingone:clientSecret": p1["clientSecret"],
+            "pingid:apiKey": pid["apiKey"],
+            "pingid:token": pid["token"],
+        }
+
+
+class PulumiFailed(AssertionError):
+    pass
+
+
+class Project:
+    """A copy of the project's program in a temp dir, with its own backend."""
+
+    def __init__(self, workdir: Path, emulator: Emulator, program: str | None = None) -> None:
+        self.dir = workdir
+        self.emulator = emulator
+        (workdir / "stacks").mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "stacks" / "__main__.py", workdir / "stacks" / "__main__.py")
+        if program is not None:
+            (workdir / "stacks" / "__main__.py").write_text(program)
+        (workdir / "Pulumi.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "name": "mfa-push",
+                    "runtime": {
+                        "name": "python",
+                        "options": {"toolchain": "pip", "virtualenv": str(ROOT / ".venv")},
+                    },
+                    "main": "stacks/",
+                    "stackConfigDir": "stacks",
+                }
+            )
+        )
+        env = dev.pulumi_env(backend=workdir / ".backend", home=workdir / ".pulumi-home")
+        env["PULUMI_CONFIG_PASSPHRASE"] = PASSPHRASE
+        env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+        env["PULUMI_RUNTIME_VIRTUALENV"] = str(ROOT / ".venv")
+        self.env = env
+        self.pulumi_bin = str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi")
+        self.outputs_seen: list[str] = []
+
+    def run(self, *args: str, check: bool = True, stack: str = "test", timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        cmd = [self.pulumi_bin, *args, "--stack", stack, "--non-interactive"]
+        proc = subprocess.run(cmd, cwd=self.dir, env=self.env, text=True, capture_output=True, timeout=timeout, check=False)
+        self.outputs_seen.append(proc.stdout + proc.stderr)
+        if check and proc.returncode != 0:
+            raise PulumiFailed(f"pulumi {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def init(self, stack: str = "test", objects: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> None:
+        subprocess.run(
+            [self.pulumi_bin, "stack", "init", stack, "--non-interactive"],
+            cwd=self.dir, env=self.env, text=True, capture_output=True, check=True,
+        )
+        self.configure(stack, objects or {}, extra)
+
+    def configure(self, stack: str, objects: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+        """Write the stack's config: emulator settings, secrets, and the declared objects."""
+        cfg_path = self.dir / "stacks" / f"Pulumi.{stack}.yaml"
+        current = yaml.safe_load(cfg_path.read_text()) if cfg_path.exists() else {}
+        current = current or {}
+        config: dict[str, Any] = {k: v for k, v in (current.get("config") or {}).items() if not k.startswith("mfa-push:")}
+        config.update(self.emulator.config())
+        config.update(extra or {})
+        for kind, items in objects.items():
+            config[f"mfa-push:{kind}"] = items
+        current["config"] = config
+        cfg_path.write_text(yaml.safe_dump(current))
+        for key, value in self.emulator.secrets().items():
+            if key not in config:
+                self.run("config", "set", "--secret", key, value, stack=stack)
+
+    def up(self, stack: str = "test", *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, check=check)
+
+    def preview(self, stack: str = "test", *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("preview", "--diff", *extra, stack=stack, check=check)
+
+    def refresh(self, stack: str = "test", check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("refresh", "--yes", "--skip-preview", stack=stack, check=check)
+
+    def destroy(self, stack: str = "test", check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("destroy", "--yes", "--skip-preview", stack=stack, check=check)
+
+    def export(self, stack: str = "test") -> dict[str, Any]:
+        return json.loads(self.run("stack", "export", stack=stack).stdout)  # type: ignore[no-any-return]
+
+    def resources(self, stack: str = "test", type_suffix: str = "") -> list[dict[str, Any]]:
+        res = self.export(stack)["deployment"].get("resources") or []
+        return [r for r in res if r["type"].startswith("pulumi-python:dynamic/") and r["type"].endswith(type_suffix)]
+
+
+def no_changes(preview_output: str) -> bool:
+    return "+ " not in preview_output and "~ " not in preview_output and "- " not in preview_output and (
+        "unchanged" in preview_output
+    )

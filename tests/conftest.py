@@ -1,0 +1,34 @@
+"""Session fixtures shared by every suite: the engine is built (never skipped) and one
+emulator runs per session on a free port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from _harness import Emulator, Project, dev
+
+
+@pytest.fixture(scope="session")
+def engine_bin() -> Path:
+    """The real Pulumi CLI; a missing engine fails the run, it is never skipped."""
+    path = dev.engine_bin()
+    assert (path / "pulumi").exists(), f"no pulumi binary in {path}"
+    os.environ["MFA_PUSH_ENGINE_BIN"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    emu = Emulator.start(tmp_path_factory.mktemp("emulator"))
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture
+def project(tmp_path: Path, engine_bin: Path, emulator: Emulator) -> Project:
+    emulator.no_faults()
+    return Project(tmp_path / "project", emulator)
