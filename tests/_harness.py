@@ -126,6 +126,25 @@ class Emulator:
         }
 
 
+SECRET_KEYS = {"password", "privateKey", "serviceAccountJson", "clientSecret", "token",
+               "googleServiceAccountCredentials", "fcmServerKey"}
+
+
+def _hide(path: str, value: Any, secure: list[tuple[str, str]]) -> Any:
+    if isinstance(value, list):
+        return [_hide(f"{path}[{i}]", v, secure) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in SECRET_KEYS and isinstance(v, str):
+                secure.append((f"{path}.{k}", v))
+                out[k] = "placeholder"
+            else:
+                out[k] = _hide(f"{path}.{k}", v, secure)
+        return out
+    return value
+
+
 class PulumiFailed(AssertionError):
     pass
 
@@ -184,13 +203,20 @@ class Project:
         config: dict[str, Any] = {k: v for k, v in (current.get("config") or {}).items() if not k.startswith("mfa-push:")}
         config.update(self.emulator.config())
         config.update(extra or {})
+        secure: list[tuple[str, str]] = []
         for kind, items in objects.items():
-            config[f"mfa-push:{kind}"] = items
+            config[f"mfa-push:{kind}"] = _hide(f"mfa-push:{kind}", items, secure)
         current["config"] = config
         cfg_path.write_text(yaml.safe_dump(current))
         for key, value in self.emulator.secrets().items():
             if key not in config:
                 self.run("config", "set", "--secret", key, value, stack=stack)
+        # Secrets inside structured config are Pulumi secure values, as users would keep them.
+        for path, value in secure:
+            subprocess.run(
+                [self.pulumi_bin, "config", "set", "--path", "--secret", path, "--stack", stack, "--non-interactive"],
+                input=value, cwd=self.dir, env=self.env, text=True, capture_output=True, check=True,
+            )
 
     def up(self, stack: str = "test", *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, check=check)

@@ -93,7 +93,8 @@ def _p8(value: str) -> str:
         raise ValueError("is an encrypted key; give the unencrypted .p8 file Apple issued")
     if not (text.startswith("-----BEGIN PRIVATE KEY-----") and text.endswith("-----END PRIVATE KEY-----")):
         raise ValueError(
-            "must be the PEM text of the APNs .p8 key file, from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----"
+            "must be the PEM text of the APNs .p8 key file, "
+            "from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----"
         )
     key = _load_private_key(text)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
@@ -226,17 +227,18 @@ def _ours(inputs: PushCredentialInputs, started: datetime) -> dict[str, Any] | N
 def _clash(inputs: PushCredentialInputs) -> ProviderError:
     path = _client.credentials_path(inputs.environment_id, inputs.application_id)
     existing = [
-        i.get("id")
+        str(i.get("id"))
         for i in list_credentials(inputs.environment_id, inputs.application_id)
         if i.get("type") == inputs.type
     ]
-    which = f" ({', '.join(str(i) for i in existing)})" if existing else ""
+    which = " and ".join(existing) or "<id>"
+    first = existing[0] if existing else "<id>"
     return ProviderError(
-        f"PingOne application {inputs.application_id} (environment {inputs.environment_id}) already has a "
-        f"{inputs.type} push credential{which}; an application holds one credential per type. Delete it "
-        f"(PingOne console: Applications > the application > Push credentials, or DELETE {path}/<id>) and run "
-        "again, or remove this resource to keep the existing one. It cannot be imported or adopted: PingOne "
-        "never returns a credential's secrets, so this stack could not know what it holds."
+        f"PingOne application {inputs.application_id} (environment {inputs.environment_id}) already has a push "
+        f"credential of type {inputs.type}: {which}. An application holds one credential per type. Delete it "
+        f"(PingOne console: Applications > the application > Push credentials, or DELETE {path}/{first}) "
+        "and run again, or remove this resource to keep the existing one. It cannot be imported or adopted: "
+        "PingOne never returns a credential's secrets, so this stack could not know what it holds."
     )
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .._errors import ApiError, TransportFailure
 from .._provider import DynamicResource, SchemaProvider
@@ -65,19 +65,19 @@ class CallbackInputs(Schema):
 
     computed_outputs: ClassVar[dict[str, bool]] = {"callback_id": False, "password_set": False}
 
-    @model_validator(mode="after")
-    def _attributes_fit_type(self) -> CallbackInputs:
-        if self.attributes is None:
-            return self
-        allowed = OPERATION_ATTRIBUTES if self.type == "OPERATION_STATUS_CHANGE" else REGISTRATION_ATTRIBUTES
-        bad = [a for a in self.attributes if a not in allowed]
+    @field_validator("attributes")
+    @classmethod
+    def _attributes_fit_type(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is None:
+            return value
+        kind = info.data.get("type")
+        allowed = OPERATION_ATTRIBUTES if kind == "OPERATION_STATUS_CHANGE" else REGISTRATION_ATTRIBUTES
+        bad = [a for a in value if a not in allowed]
         if bad:
-            raise ValueError(
-                f"attributes {bad} are not valid for {self.type} callbacks; choose from {sorted(allowed)}"
-            )
-        if len(set(self.attributes)) != len(self.attributes):
+            raise ValueError(f"attributes {bad} are not valid for {kind} callbacks; choose from {sorted(allowed)}")
+        if len(set(value)) != len(value):
             raise ValueError("attributes must not repeat")
-        return self
+        return value
 
 
 def _body(inputs: CallbackInputs, with_type: bool) -> dict[str, Any]:

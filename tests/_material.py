@@ -1,0 +1,45 @@
+"""Realistic test credentials made on the fly: an APNs .p8 key, a service-account JSON."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+
+def apns_p8() -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def rsa_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def service_account(project: str = "demo-project") -> str:
+    return json.dumps(
+        {
+            "type": "service_account",
+            "project_id": project,
+            "private_key_id": "0123456789abcdef",
+            "private_key": rsa_pem(),
+            "client_email": f"push@{project}.iam.gserviceaccount.com",
+            "client_id": "1234567890",
+        }
+    )
+
+
+def forms(secret: str) -> list[str]:
+    """A secret and the encodings it could leak in."""
+    out = [secret, base64.b64encode(secret.encode()).decode()]
+    out.append(json.dumps(secret)[1:-1])
+    lines = [ln for ln in secret.splitlines() if len(ln) > 20 and "-----" not in ln]
+    out.extend(lines[:2])
+    return [o for o in out if len(o) >= 8]
