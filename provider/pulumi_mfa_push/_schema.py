@@ -5,12 +5,29 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # The engine's placeholder for values not known until apply (pulumi.runtime.rpc.UNKNOWN).
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 _FLAGS = ("immutable", "secret", "computed", "unmanaged_when_none")
+# Control characters (newlines and tabs aside, which PEM and JSON texts need) and bidi
+# overrides have no place in any argument: they hide what a value really is.
+_HOSTILE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _no_hostile(value: Any) -> Any:
+    if isinstance(value, str) and _HOSTILE.search(value):
+        raise ValueError("contains control or bidi-override characters; remove them")
+    if isinstance(value, dict):
+        for v in value.values():
+            _no_hostile(v)
+    if isinstance(value, list):
+        for v in value:
+            _no_hostile(v)
+    return value
 
 
 def prop(
@@ -41,6 +58,11 @@ class Schema(BaseModel):
 
     #: Outputs computed by the API, with whether each is secret.
     computed_outputs: ClassVar[dict[str, bool]] = {}
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _reject_hostile_text(cls, value: Any) -> Any:
+        return _no_hostile(value)
 
     @classmethod
     def _flag(cls, name: str) -> list[str]:

@@ -27,6 +27,7 @@ from . import _client
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SENDER_ID = re.compile(r"^[0-9]{1,32}$")
 _TOKENISH = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII without spaces
+_RETIRED = re.compile(r" \(retired [^()]*\)$")
 #: Names from the admin console come back as this prefix + Base64 of the name.
 CONSOLE_PREFIX = "_base64Format_"
 #: PingID does not publish a limit; this one leaves room in any plausible column and keeps
@@ -227,6 +228,7 @@ def create_application(client: _client.Client, inputs: ApplicationInputs) -> dic
 def retired_name(name: str, when: datetime, salt: str = "") -> str:
     """`<name> (retired <UTC time>)`, shortened to fit so that the name stays unique."""
     suffix = f" (retired {when.strftime('%Y-%m-%dT%H:%M:%SZ')}{' ' + salt if salt else ''})"
+    name = _RETIRED.sub("", name)  # retiring again does not stack suffixes
     return name[: NAME_MAX - len(suffix)].rstrip() + suffix
 
 

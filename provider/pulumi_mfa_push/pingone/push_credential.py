@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 
 import pulumi
@@ -179,20 +178,10 @@ def _computed(body: dict[str, Any]) -> dict[str, Any]:
     return {"credential_id": body.get("id"), "created_at": body.get("createdAt"), "updated_at": body.get("updatedAt")}
 
 
-def _created_at(body: dict[str, Any]) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(body.get("createdAt")))
-    except ValueError:
-        return None
-
-
 # -- API calls ---------------------------------------------------------------------------
 
 #: How many times a create whose answer was lost is tried in all.
 CREATE_ATTEMPTS = 4
-#: A credential created this long before our attempt started still counts as ours: the
-#: server's clock is not ours.
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def list_credentials(environment_id: str, application_id: str) -> list[dict[str, Any]]:
@@ -208,18 +197,16 @@ def _lost(err: ProviderError) -> bool:
     return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))
 
 
-def _ours(inputs: PushCredentialInputs, started: datetime) -> dict[str, Any] | None:
-    """After a lost answer: the credential of our type that our attempt made, if it did."""
-    mine = []
-    for item in list_credentials(inputs.environment_id, inputs.application_id):
-        if item.get("type") != inputs.type:
-            continue
-        if inputs.type == "HMS" and item.get("clientId") not in (None, inputs.client_id):
-            continue
-        created = _created_at(item)
-        # Older than our attempt: it was there before, so it is not ours to take over.
-        if created is None or created >= started - CLOCK_SKEW:
-            mine.append(item)
+def _ours(inputs: PushCredentialInputs, before: set[str]) -> dict[str, Any] | None:
+    """After a lost answer: a credential of our type that was not there before our first
+    attempt, so our attempt made it. Ids, not timestamps: the server's clock is not ours."""
+    mine = [
+        item
+        for item in list_credentials(inputs.environment_id, inputs.application_id)
+        if item.get("type") == inputs.type
+        and str(item.get("id")) not in before
+        and not (inputs.type == "HMS" and item.get("clientId") not in (None, inputs.client_id))
+    ]
     mine.sort(key=lambda i: str(i.get("createdAt", "")))
     return mine[-1] if mine else None
 
@@ -270,7 +257,8 @@ class PushCredentialProvider(SchemaProvider):
         inputs: PushCredentialInputs = self.inputs_of(props)
         api = _client.api()
         path = _client.credentials_path(inputs.environment_id, inputs.application_id)
-        started = datetime.now(UTC)
+        # What exists before we try: after a lost answer, anything new of our type is ours.
+        before = {str(i.get("id")) for i in list_credentials(inputs.environment_id, inputs.application_id)}
         body: dict[str, Any] | None = None
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             try:
@@ -278,7 +266,7 @@ class PushCredentialProvider(SchemaProvider):
             except ProviderError as err:
                 if not _lost(err):
                     raise
-                body = _ours(inputs, started)
+                body = _ours(inputs, before)
                 if body is not None:
                     break
                 if attempt == CREATE_ATTEMPTS:
