@@ -1,0 +1,99 @@
+"""``mfa-push-emulator serve``: bind first (clear error if busy), then hand the socket to uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from mfa_push_emulator._settings import Settings
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mfa-push-emulator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the emulator (PowerAuth, PingOne, PingID) on one port")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"interface to bind (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default {DEFAULT_PORT})")
+    serve.add_argument("--data-dir", type=Path, default=None, help="directory for the SQLite file")
+    serve.add_argument(
+        "--service-base-url",
+        default="",
+        help="PowerAuth serviceBaseUrl returned for applications (default: derived from the request)",
+    )
+    serve.add_argument("--token-ttl-seconds", type=int, default=3600, help="PingOne access token lifetime")
+    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve.add_argument("--no-access-log", action="store_true", help="disable the per-request access log")
+    return parser
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind before starting uvicorn so a busy port is reported by us, not as a traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says
+    # TCP, and without it every response stalls ~40 ms on Nagle + delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(args: argparse.Namespace) -> int:
+    from mfa_push_emulator.app import create_app, default_data_dir
+
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            print(
+                f"port {args.port} on {args.host} is already in use: stop the other process or pass --port N",
+                file=sys.stderr,
+            )
+        else:
+            print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    settings = Settings(service_base_url=args.service_base_url, token_ttl_seconds=args.token_ttl_seconds)
+    data_dir = args.data_dir or default_data_dir()
+    app = create_app(data_dir, settings)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"mfa-push-emulator listening on http://{host}:{args.port} (data: {data_dir})", file=sys.stderr, flush=True)
+    # uvicorn's access log prints method, path and status only: never bodies or headers.
+    config = uvicorn.Config(
+        app,
+        log_level=args.log_level,
+        access_log=not args.no_access_log,
+        server_header=False,
+        proxy_headers=False,
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        if args.token_ttl_seconds < 1:
+            print("--token-ttl-seconds must be a positive integer", file=sys.stderr)
+            return 2
+        return serve(args)
+    return 2  # pragma: no cover - argparse enforces the subcommand

@@ -1,0 +1,151 @@
+"""Control plane under ``/_emulator``: discovery, faults, counters, reset, settings.
+
+No authentication, but only loopback clients are served: the endpoints hand out secrets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from mfa_push_emulator import _seed
+from mfa_push_emulator._errors import ApiError
+from mfa_push_emulator._faults import FaultConfig
+from mfa_push_emulator._http import doc_body
+from mfa_push_emulator._runtime import base_url, get_runtime
+from mfa_push_emulator._validate import BodyError, parse_json_object
+
+PREFIX = "/_emulator"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+async def _loopback_only(request: Request) -> None:
+    if not _is_loopback(request.client.host if request.client else None):
+        raise ApiError(403, {"error": "the emulator control plane only answers loopback clients"})
+
+
+router = APIRouter(prefix=PREFIX, tags=["Emulator control"], dependencies=[Depends(_loopback_only)])
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return parse_json_object(raw)
+    except BodyError as exc:
+        raise ApiError(400, {"error": str(exc)}) from exc
+
+
+@router.get("/health")
+async def health() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/info")
+async def info(request: Request) -> JSONResponse:
+    """Everything a client needs to talk to the emulator, with URLs as this client reached us."""
+    base = base_url(request)
+    return JSONResponse(
+        {
+            "powerauth": {
+                "baseUrl": f"{base}/powerauth",
+                "username": _seed.POWERAUTH_USERNAME,
+                "password": _seed.POWERAUTH_PASSWORD,
+            },
+            "pingone": {
+                "apiUrl": f"{base}/pingone/v1",
+                "authUrl": f"{base}/pingone-auth",
+                "environmentId": _seed.PINGONE_ENVIRONMENT_ID,
+                "clientId": _seed.PINGONE_CLIENT_ID,
+                "clientSecret": _seed.PINGONE_CLIENT_SECRET,
+                "applicationIds": [app_id for app_id, _ in _seed.PINGONE_APPLICATIONS],
+            },
+            "pingid": {
+                "baseUrl": f"{base}/pingid/v1",
+                "accountId": _seed.PINGID_ACCOUNT_ID,
+                "apiKey": _seed.PINGID_API_KEY,
+                "token": _seed.PINGID_TOKEN,
+            },
+        }
+    )
+
+
+@router.get("/faults")
+async def get_faults(request: Request) -> JSONResponse:
+    return JSONResponse(get_runtime(request).faults.snapshot())
+
+
+_FAULT_EXAMPLE = {
+    "probability": 0.5,
+    "statuses": [500, 503, 429],
+    "latencyMs": 0,
+    "afterCommit": False,
+    "seed": 42,
+    "pathPattern": "^/powerauth/",
+}
+
+
+@router.put("/faults", openapi_extra=doc_body(_FAULT_EXAMPLE))
+async def put_faults(request: Request) -> JSONResponse:
+    runtime = get_runtime(request)
+    try:
+        config = FaultConfig.from_wire(await _json(request))
+    except ValueError as exc:
+        raise ApiError(400, {"error": str(exc)}) from exc
+    runtime.faults.configure(config)
+    return JSONResponse(runtime.faults.snapshot())
+
+
+@router.delete("/faults")
+async def delete_faults(request: Request) -> JSONResponse:
+    runtime = get_runtime(request)
+    runtime.faults.clear()
+    return JSONResponse(runtime.faults.snapshot())
+
+
+@router.get("/requests")
+async def get_requests(request: Request) -> JSONResponse:
+    return JSONResponse(get_runtime(request).counters.snapshot())
+
+
+@router.delete("/requests")
+async def delete_requests(request: Request) -> JSONResponse:
+    runtime = get_runtime(request)
+    runtime.counters.clear()
+    return JSONResponse(runtime.counters.snapshot())
+
+
+@router.post("/reset")
+async def reset(request: Request) -> JSONResponse:
+    get_runtime(request).reset()
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/settings")
+async def get_settings(request: Request) -> JSONResponse:
+    return JSONResponse(get_runtime(request).settings.to_wire())
+
+
+@router.put(
+    "/settings",
+    openapi_extra=doc_body({"oneCredentialPerType": True, "tokenTtlSeconds": 3600, "serviceBaseUrl": ""}),
+)
+async def put_settings(request: Request) -> JSONResponse:
+    runtime = get_runtime(request)
+    try:
+        runtime.update_settings(runtime.settings.merged(await _json(request)))
+    except ValueError as exc:
+        raise ApiError(400, {"error": str(exc)}) from exc
+    return JSONResponse(runtime.settings.to_wire())
