@@ -134,11 +134,6 @@ class TokenSource:
                 return self._token
             return self._fetch()
 
-    def expire(self) -> None:
-        """Forget the token (tests, and after a settings change)."""
-        with self._lock:
-            self._token = None
-
     def _fetch(self) -> str:
         started = time.monotonic()
         try:
