@@ -43,8 +43,15 @@ class Emulator:
         log = data_dir / "emulator.log"
         data_dir.mkdir(parents=True, exist_ok=True)
         proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "mfa-push-emulator"), "serve", "--port", str(port), "--data-dir", str(data_dir)],
-            stdout=open(log, "ab"),
+            [
+                str(ROOT / ".venv" / "bin" / "mfa-push-emulator"),
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=open(log, "ab"),  # noqa: SIM115 - the subprocess owns it
             stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
@@ -126,8 +133,15 @@ class Emulator:
         }
 
 
-SECRET_KEYS = {"password", "privateKey", "serviceAccountJson", "clientSecret", "token",
-               "googleServiceAccountCredentials", "fcmServerKey"}
+SECRET_KEYS = {
+    "password",
+    "privateKey",
+    "serviceAccountJson",
+    "clientSecret",
+    "token",
+    "googleServiceAccountCredentials",
+    "fcmServerKey",
+}
 
 
 def _hide(path: str, value: Any, secure: list[tuple[str, str]]) -> Any:
@@ -180,18 +194,28 @@ class Project:
         self.pulumi_bin = str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi")
         self.outputs_seen: list[str] = []
 
-    def run(self, *args: str, check: bool = True, stack: str = "test", timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, stack: str = "test", timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
         cmd = [self.pulumi_bin, *args, "--stack", stack, "--non-interactive"]
-        proc = subprocess.run(cmd, cwd=self.dir, env=self.env, text=True, capture_output=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd, cwd=self.dir, env=self.env, text=True, capture_output=True, timeout=timeout, check=False
+        )
         self.outputs_seen.append(proc.stdout + proc.stderr)
         if check and proc.returncode != 0:
             raise PulumiFailed(f"pulumi {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
         return proc
 
-    def init(self, stack: str = "test", objects: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> None:
+    def init(
+        self, stack: str = "test", objects: dict[str, Any] | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         subprocess.run(
             [self.pulumi_bin, "stack", "init", stack, "--non-interactive"],
-            cwd=self.dir, env=self.env, text=True, capture_output=True, check=True,
+            cwd=self.dir,
+            env=self.env,
+            text=True,
+            capture_output=True,
+            check=True,
         )
         self.configure(stack, objects or {}, extra)
 
@@ -200,7 +224,9 @@ class Project:
         cfg_path = self.dir / "stacks" / f"Pulumi.{stack}.yaml"
         current = yaml.safe_load(cfg_path.read_text()) if cfg_path.exists() else {}
         current = current or {}
-        config: dict[str, Any] = {k: v for k, v in (current.get("config") or {}).items() if not k.startswith("mfa-push:")}
+        config: dict[str, Any] = {
+            k: v for k, v in (current.get("config") or {}).items() if not k.startswith("mfa-push:")
+        }
         config.update(self.emulator.config())
         config.update(extra or {})
         secure: list[tuple[str, str]] = []
@@ -215,7 +241,12 @@ class Project:
         for path, value in secure:
             subprocess.run(
                 [self.pulumi_bin, "config", "set", "--path", "--secret", path, "--stack", stack, "--non-interactive"],
-                input=value, cwd=self.dir, env=self.env, text=True, capture_output=True, check=True,
+                input=value,
+                cwd=self.dir,
+                env=self.env,
+                text=True,
+                capture_output=True,
+                check=True,
             )
 
     def up(self, stack: str = "test", *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -239,6 +270,9 @@ class Project:
 
 
 def no_changes(preview_output: str) -> bool:
-    return "+ " not in preview_output and "~ " not in preview_output and "- " not in preview_output and (
-        "unchanged" in preview_output
+    return (
+        "+ " not in preview_output
+        and "~ " not in preview_output
+        and "- " not in preview_output
+        and ("unchanged" in preview_output)
     )

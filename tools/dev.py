@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
-DEV_PASSPHRASE = "mfa-push-dev-passphrase"
+DEV_PASSPHRASE = "mfa-push-dev-passphrase"  # noqa: S105 - the documented, public dev passphrase
 EMULATOR_PORT = int(os.environ.get("MFA_PUSH_EMULATOR_PORT", "8787"))
 POLICY_PACK = ROOT / "policies"
 
@@ -32,9 +32,7 @@ def engine_bin() -> Path:
     given = os.environ.get("MFA_PUSH_ENGINE_BIN")
     if given:
         return Path(given)
-    out = subprocess.run(
-        ["bash", str(ROOT / "tools" / "bootstrap.sh")], check=False, stdout=subprocess.PIPE, text=True
-    )
+    out = subprocess.run(["bash", str(ROOT / "tools" / "bootstrap.sh")], check=False, stdout=subprocess.PIPE, text=True)
     if out.returncode != 0:
         raise SetupError("bootstrap failed (see the message above)")
     path = Path(out.stdout.strip().splitlines()[-1])
@@ -72,7 +70,9 @@ def explain(output: str) -> str | None:
     return None
 
 
-def pulumi(args: list[str], *, cwd: Path = ROOT, capture: bool = False, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def pulumi(
+    args: list[str], *, cwd: Path = ROOT, capture: bool = False, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = env or pulumi_env()
     cmd = [str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi"), *args]
     if capture:
@@ -125,9 +125,16 @@ def ensure_emulator(port: int = EMULATOR_PORT) -> str:
             "or choose another port with MFA_PUSH_EMULATOR_PORT=N."
         )
     STATE.mkdir(parents=True, exist_ok=True)
-    log = open(STATE / "emulator.log", "ab")
+    log = open(STATE / "emulator.log", "ab")  # noqa: SIM115 - handed to the background emulator
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "mfa-push-emulator"), "serve", "--port", str(port), "--data-dir", str(STATE / "emulator")],
+        [
+            str(ROOT / ".venv" / "bin" / "mfa-push-emulator"),
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(STATE / "emulator"),
+        ],
         stdout=log,
         stderr=log,
         start_new_session=True,
@@ -196,7 +203,7 @@ def summary(url: str) -> None:
     import base64
 
     def call(u: str, headers: dict[str, str]) -> object:
-        req = urllib.request.Request(u, headers=headers)
+        req = urllib.request.Request(u, headers=headers)  # noqa: S310 - loopback only
         with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
             return json.loads(resp.read())
 

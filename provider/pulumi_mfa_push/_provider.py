@@ -43,9 +43,7 @@ class SchemaProvider(ResourceProvider):
         _quiet.install()
         inputs, failures = _schema.validate(self.schema, news)
         if not failures:
-            failures = [
-                _schema.Failure(p, r) for p, r in self.check_more(inputs)
-            ]
+            failures = [_schema.Failure(p, r) for p, r in self.check_more(inputs)]
         return CheckResult(inputs, [CheckFailure(f.prop, f.reason) for f in failures])
 
     def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
@@ -99,7 +97,5 @@ class DynamicResource(pulumi.dynamic.Resource):
         for key in schema.computed_outputs:
             props.setdefault(key, None)
         secret_outs = schema.secret_outputs()
-        opts = pulumi.ResourceOptions.merge(
-            pulumi.ResourceOptions(additional_secret_outputs=secret_outs), opts
-        )
+        opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=secret_outs), opts)
         super().__init__(provider, name, props, opts)

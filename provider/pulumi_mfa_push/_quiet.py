@@ -31,9 +31,8 @@ class _Traceback(types.ModuleType):
 
 def install() -> None:
     host = sys.modules.get("__main__")
-    if host is None or getattr(host, "__spec__", None) is None:
-        return
-    if host.__spec__.name != "pulumi.dynamic.__main__":
+    spec = getattr(host, "__spec__", None) if host is not None else None
+    if host is None or spec is None or spec.name != "pulumi.dynamic.__main__":
         return
     if not isinstance(getattr(host, "traceback", None), _Traceback):
         host.traceback = _Traceback()  # type: ignore[attr-defined]

@@ -3,9 +3,8 @@ immutable, secret or computed. Check, diff, secret handling and docs are derived
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 import re
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -42,7 +41,7 @@ def prop(
 ) -> Any:
     """A schema field. `unmanaged_when_none`: leaving it out means "not managed here", so
     going from a value to None is not a change."""
-    extra = {
+    extra: dict[str, Any] = {
         "immutable": immutable,
         "secret": secret,
         "computed": computed,
@@ -160,7 +159,7 @@ def validate(schema: type[Schema], news: dict[str, Any]) -> tuple[dict[str, Any]
             if field in seen:
                 continue
             seen.add(field)
-            failures.append(Failure(field, _reason(schema, field, err)))
+            failures.append(Failure(field, _reason(schema, field, dict(err))))
         if failures:
             return dict(news), failures
         # Every error was on a value not yet known: validation happens again at apply.

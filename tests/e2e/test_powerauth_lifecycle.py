@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-
 from _harness import Project
 from _material import apns_p8, forms, service_account
 
@@ -95,8 +94,12 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
     project.configure(
         "test",
         _objects(
-            pem, sa, roles=["ROLE_A", "ROLE_B"], set_roles=["TEAM_2", "TEAM_3"],
-            callback={"callbackUrl": "https://hooks.example.com/v2"}, apns={"environment": "PRODUCTION"},
+            pem,
+            sa,
+            roles=["ROLE_A", "ROLE_B"],
+            set_roles=["TEAM_2", "TEAM_3"],
+            callback={"callbackUrl": "https://hooks.example.com/v2"},
+            apns={"environment": "PRODUCTION"},
         ),
     )
     emu.zero()
@@ -116,9 +119,15 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
     project.configure(
         "test",
         _objects(
-            pem, sa, roles=["ROLE_A", "ROLE_B"], set_roles=["TEAM_2", "TEAM_3"],
-            callback={"callbackUrl": "https://hooks.example.com/v2", "type": "REGISTRATION_STATUS_CHANGE",
-                      "attributes": ["userId", "activationStatus"]},
+            pem,
+            sa,
+            roles=["ROLE_A", "ROLE_B"],
+            set_roles=["TEAM_2", "TEAM_3"],
+            callback={
+                "callbackUrl": "https://hooks.example.com/v2",
+                "type": "REGISTRATION_STATUS_CHANGE",
+                "attributes": ["userId", "activationStatus"],
+            },
             apns={"environment": "PRODUCTION"},
         ),
     )
@@ -130,7 +139,9 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
 
     # -- refresh after a change and after a deletion made behind Pulumi's back -------------
     body = {"name": "status-hook", "callbackUrl": "https://elsewhere.example.com/x", "attributes": ["userId"]}
-    emu.powerauth("PUT", f"/v2/admin/applications/E2E_PA_APP/callbacks/{cb3['callbackId']}", json=body).raise_for_status()
+    emu.powerauth(
+        "PUT", f"/v2/admin/applications/E2E_PA_APP/callbacks/{cb3['callbackId']}", json=body
+    ).raise_for_status()
     emu.powerauth("DELETE", "/admin/applications/E2E_PA_APP/push/hms").raise_for_status()
     project.refresh()
     by_type = {r["type"].split(":")[-1]: r for r in project.resources()}
@@ -148,7 +159,7 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
     for secret in (CB_PASSWORD, HMS_SECRET, pem, sa, json.loads(sa)["private_key"]):
         for form in forms(secret):
             where = text.find(form)
-            assert where < 0, f"a secret leaked: ...{text[max(0, where - 300):where]}"
+            assert where < 0, f"a secret leaked: ...{text[max(0, where - 300) : where]}"
 
     # -- destroy ----------------------------------------------------------------------
     out = project.destroy()
@@ -169,13 +180,19 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
         ("powerauthCallbacks", {"type": "SOMETHING"}, "type", "REGISTRATION_STATUS_CHANGE"),
         ("powerauthCallbacks", {"attributes": ["nope"]}, "attributes", "not valid for OPERATION_STATUS_CHANGE"),
         ("powerauthApns", {"keyId": "SHORT"}, "key_id", "10-character"),
-        ("powerauthApns", {"privateKey": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"}, "private_key",
-         "PKCS#8"),
+        (
+            "powerauthApns",
+            {"privateKey": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"},
+            "private_key",
+            "PKCS#8",
+        ),
         ("powerauthApns", {"environment": "staging"}, "environment", "DEVELOPMENT or PRODUCTION"),
         ("powerauthFcm", {"serviceAccountJson": '{"type": "service_account"}'}, "service_account_json", "lacks"),
     ],
 )
-def test_bad_input_fails_check_at_preview(project: Project, kind: str, item: dict[str, Any], prop: str, words: str) -> None:
+def test_bad_input_fails_check_at_preview(
+    project: Project, kind: str, item: dict[str, Any], prop: str, words: str
+) -> None:
     emu = project.emulator
     pem, sa = apns_p8(), service_account()
     objects = _objects(pem, sa)

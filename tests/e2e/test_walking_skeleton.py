@@ -8,7 +8,13 @@ from _harness import Project
 
 def test_application_up_preview_destroy(project: Project) -> None:
     emu = project.emulator
-    project.init(objects={"powerauthApplications": [{"name": "skeleton", "applicationId": "E2E_SKELETON", "roles": ["ROLE_B", "ROLE_A"]}]})
+    project.init(
+        objects={
+            "powerauthApplications": [
+                {"name": "skeleton", "applicationId": "E2E_SKELETON", "roles": ["ROLE_B", "ROLE_A"]}
+            ]
+        }
+    )
 
     out = project.up()
     assert "created" in out.stdout

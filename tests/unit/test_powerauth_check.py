@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import pytest
-
 from _material import apns_p8, service_account
 from pulumi_mfa_push.powerauth.application import ApplicationProvider
 from pulumi_mfa_push.powerauth.application_roles import ApplicationRolesProvider
@@ -19,14 +18,30 @@ SA = service_account("proj-1")
 GOOD: dict[type, dict[str, Any]] = {
     ApplicationProvider: {"application_id": "APP", "roles": ["A"], "adopt": False},
     ApplicationRolesProvider: {"application_id": "APP", "roles": ["A"]},
-    CallbackProvider: {"application_id": "APP", "callback_name": "n", "type": "OPERATION_STATUS_CHANGE",
-                       "callback_url": "https://h.example.com/x", "attributes": ["userId"],
-                       "http_basic": {"username": "u", "password": "p"}},
-    ApnsConfigProvider: {"application_id": "APP", "topic": "com.x", "key_id": "ABCDE12345", "team_id": "TEAM123456",
-                         "environment": "production", "private_key": PEM},
+    CallbackProvider: {
+        "application_id": "APP",
+        "callback_name": "n",
+        "type": "OPERATION_STATUS_CHANGE",
+        "callback_url": "https://h.example.com/x",
+        "attributes": ["userId"],
+        "http_basic": {"username": "u", "password": "p"},
+    },
+    ApnsConfigProvider: {
+        "application_id": "APP",
+        "topic": "com.x",
+        "key_id": "ABCDE12345",
+        "team_id": "TEAM123456",
+        "environment": "production",
+        "private_key": PEM,
+    },
     FcmConfigProvider: {"application_id": "APP", "service_account_json": SA},
-    HmsConfigProvider: {"application_id": "APP", "project_id": "p", "app_id": "a", "client_id": "c",
-                        "client_secret": "s3cr3t-value"},
+    HmsConfigProvider: {
+        "application_id": "APP",
+        "project_id": "p",
+        "app_id": "a",
+        "client_id": "c",
+        "client_secret": "s3cr3t-value",
+    },
 }
 
 BAD: list[tuple[type, str, Any]] = []
@@ -55,7 +70,9 @@ BAD += [
 ]
 
 
-@pytest.mark.parametrize(("provider", "prop", "bad"), BAD, ids=[f"{p.__name__}-{a}-{i}" for i, (p, a, _) in enumerate(BAD)])
+@pytest.mark.parametrize(
+    ("provider", "prop", "bad"), BAD, ids=[f"{p.__name__}-{a}-{i}" for i, (p, a, _) in enumerate(BAD)]
+)
 def test_bad_value_is_a_named_check_failure(provider: type, prop: str, bad: Any) -> None:
     news = dict(GOOD[provider], **{prop: bad})
     result = provider().check({}, news)

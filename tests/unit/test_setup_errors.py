@@ -9,14 +9,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from _harness import ROOT, Project, dev
 
 
 def _bootstrap(path: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PATH=path)
-    return subprocess.run(["/bin/bash", str(ROOT / "tools" / "bootstrap.sh")], env=env, text=True,
-                          capture_output=True, check=False)
+    return subprocess.run(
+        ["/bin/bash", str(ROOT / "tools" / "bootstrap.sh")], env=env, text=True, capture_output=True, check=False
+    )
 
 
 def test_no_go_toolchain(tmp_path: Path) -> None:
@@ -56,8 +56,18 @@ def test_busy_port_for_the_emulator_command(tmp_path: Path) -> None:
         s.listen()
         port = s.getsockname()[1]
         out = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "mfa-push-emulator"), "serve", "--port", str(port), "--data-dir", str(tmp_path)],
-            text=True, capture_output=True, timeout=60, check=False,
+            [
+                str(ROOT / ".venv" / "bin" / "mfa-push-emulator"),
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path),
+            ],
+            text=True,
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
     assert out.returncode == 2
     assert "already in use" in out.stderr and "Traceback" not in out.stderr

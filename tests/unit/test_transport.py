@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from pulumi_mfa_push import _transport
 from pulumi_mfa_push._errors import ApiError, ProviderError, TransportFailure
 
@@ -47,8 +46,15 @@ def server() -> Iterator[str]:
 
 
 def _api(url: str, **kw: object) -> _transport.Api:
-    return _transport.Api("Test", url, timeout=5, parse_error=lambda r: ("E", "bad", ""),
-                          auth=httpx.BasicAuth("u", "secret-pw"), backoff=0.01, **kw)  # type: ignore[arg-type]
+    return _transport.Api(
+        "Test",
+        url,
+        timeout=5,
+        parse_error=lambda r: ("E", "bad", ""),
+        auth=httpx.BasicAuth("u", "secret-pw"),
+        backoff=0.01,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def test_idempotent_call_retries_and_honours_retry_after(server: str) -> None:
@@ -84,8 +90,9 @@ def test_deadline_bounds_retries(server: str) -> None:
 
 
 def test_unreachable_host_is_one_line() -> None:
-    api = _transport.Api("Test", "http://127.0.0.1:9", timeout=1, parse_error=lambda r: ("", "", ""), backoff=0.01,
-                         deadline=0.3)
+    api = _transport.Api(
+        "Test", "http://127.0.0.1:9", timeout=1, parse_error=lambda r: ("", "", ""), backoff=0.01, deadline=0.3
+    )
     with pytest.raises(TransportFailure) as err:
         api.request("GET", "/x", idempotent=True)
     assert "\n" not in str(err.value) and "could not be completed" in str(err.value)

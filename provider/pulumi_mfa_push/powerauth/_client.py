@@ -23,9 +23,7 @@ def _parse_error(response: httpx.Response) -> tuple[str, str, str]:
     if not isinstance(obj, dict):
         return "", response.reason_phrase, ""
     violations = obj.get("violations") or []
-    details = "; ".join(
-        f"{v.get('fieldName')}: {v.get('hint')}" for v in violations if isinstance(v, dict)
-    )
+    details = "; ".join(f"{v.get('fieldName')}: {v.get('hint')}" for v in violations if isinstance(v, dict))
     return str(obj.get("code", "")), str(obj.get("message", "")), details
 
 
@@ -68,9 +66,9 @@ class _PushCache:
             if hit is not None and time.monotonic() - hit[0] < self.ttl:
                 return hit[1]
             try:
-                body: dict[str, Any] | None = api().request(
-                    "GET", f"/admin/applications/{application_id}/push", idempotent=True
-                ).json()
+                body: dict[str, Any] | None = (
+                    api().request("GET", f"/admin/applications/{application_id}/push", idempotent=True).json()
+                )
             except ApiError as err:
                 if not is_unknown_application(err):
                     raise

@@ -14,8 +14,7 @@ def _roles(value: list[str]) -> list[str]:
     for role in value:
         if not ROLE.match(role):
             raise ValueError(
-                "each role is 1-64 characters of letters, digits, '_', '.', ':' or '-' "
-                f"(bad role {role[:70]!r})"
+                f"each role is 1-64 characters of letters, digits, '_', '.', ':' or '-' (bad role {role[:70]!r})"
             )
     unique = sorted(set(value))
     if len(",".join(f'"{r}"' for r in unique)) + 2 > 255:
@@ -31,8 +30,6 @@ def _app_id(value: str) -> str:
     return value
 
 
-ApplicationId = Annotated[
-    str, StringConstraints(min_length=1, max_length=255), AfterValidator(_app_id)
-]
+ApplicationId = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_app_id)]
 Roles = Annotated[list[str], AfterValidator(_roles)]
 NonEmptyRoles = Annotated[list[str], StringConstraints(), AfterValidator(_roles)]

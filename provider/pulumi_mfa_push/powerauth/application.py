@@ -47,9 +47,9 @@ def _computed(body: dict[str, Any]) -> dict[str, Any]:
 
 def get_application(application_id: str) -> dict[str, Any] | None:
     try:
-        body: dict[str, Any] = _client.api().request(
-            "GET", f"/admin/applications/{application_id}", idempotent=True
-        ).json()
+        body: dict[str, Any] = (
+            _client.api().request("GET", f"/admin/applications/{application_id}", idempotent=True).json()
+        )
         return body
     except ApiError as err:
         if _client.is_unknown_application(err):
@@ -61,10 +61,15 @@ def set_roles(application_id: str, add: set[str], remove: set[str]) -> None:
     """Apply only the difference: one add call, one remove call, each idempotent."""
     api = _client.api()
     if add:
-        api.request("POST", "/admin/applications/roles", json={"id": application_id, "roles": sorted(add)}, idempotent=True)
+        api.request(
+            "POST", "/admin/applications/roles", json={"id": application_id, "roles": sorted(add)}, idempotent=True
+        )
     if remove:
         api.request(
-            "POST", f"/admin/applications/{application_id}/roles/remove", json={"roles": sorted(remove)}, idempotent=True
+            "POST",
+            f"/admin/applications/{application_id}/roles/remove",
+            json={"roles": sorted(remove)},
+            idempotent=True,
         )
 
 
@@ -76,9 +81,13 @@ class ApplicationProvider(SchemaProvider):
         app_id = inputs.application_id
         body: dict[str, Any] | None = None
         try:
-            body = _client.api().request(
-                "POST", "/admin/applications", json={"id": app_id, "roles": inputs.roles or []}, idempotent=False
-            ).json()
+            body = (
+                _client.api()
+                .request(
+                    "POST", "/admin/applications", json={"id": app_id, "roles": inputs.roles or []}, idempotent=False
+                )
+                .json()
+            )
         except ApiError as err:
             if err.status >= 500 or err.status == 429:
                 body = self._reconcile(app_id, err)
@@ -104,9 +113,11 @@ class ApplicationProvider(SchemaProvider):
         """The create's answer was lost: the id is ours, so an existing app is the one we made."""
         body = get_application(app_id)
         if body is None:
-            body = _client.api().request(
-                "POST", "/admin/applications", json={"id": app_id, "roles": []}, idempotent=False
-            ).json()
+            body = (
+                _client.api()
+                .request("POST", "/admin/applications", json={"id": app_id, "roles": []}, idempotent=False)
+                .json()
+            )
         return body
 
     @staticmethod

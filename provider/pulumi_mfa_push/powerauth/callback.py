@@ -18,10 +18,37 @@ from . import _client
 from ._validators import ApplicationId
 
 OPERATION_ATTRIBUTES = frozenset(
-    ["userId", "applications", "operationType", "parameters", "additionalData", "activationFlag", "status", "data", "failureCount", "maxFailureCount", "signatureType", "externalId", "timestampCreated", "timestampExpires", "timestampFinalized"]
+    [
+        "userId",
+        "applications",
+        "operationType",
+        "parameters",
+        "additionalData",
+        "activationFlag",
+        "status",
+        "data",
+        "failureCount",
+        "maxFailureCount",
+        "signatureType",
+        "externalId",
+        "timestampCreated",
+        "timestampExpires",
+        "timestampFinalized",
+    ]
 )
 REGISTRATION_ATTRIBUTES = frozenset(
-    ["activationId", "userId", "activationName", "deviceInfo", "platform", "protocol", "activationFlags", "activationStatus", "blockedReason", "applicationId"]
+    [
+        "activationId",
+        "userId",
+        "activationName",
+        "deviceInfo",
+        "platform",
+        "protocol",
+        "activationFlags",
+        "activationStatus",
+        "blockedReason",
+        "applicationId",
+    ]
 )
 CallbackType = Literal["REGISTRATION_STATUS_CHANGE", "OPERATION_STATUS_CHANGE"]
 
@@ -100,9 +127,9 @@ def _body(inputs: CallbackInputs, with_type: bool) -> dict[str, Any]:
 
 def _list(application_id: str) -> list[dict[str, Any]] | None:
     try:
-        body = _client.api().request(
-            "GET", f"/v2/admin/applications/{application_id}/callbacks", idempotent=True
-        ).json()
+        body = (
+            _client.api().request("GET", f"/v2/admin/applications/{application_id}/callbacks", idempotent=True).json()
+        )
     except ApiError as err:
         if _client.is_unknown_application(err):
             return None
@@ -165,7 +192,10 @@ class CallbackProvider(SchemaProvider):
         if basic.get("enabled"):
             # The password is write-only: keep the state's value; the username is read back.
             old = props.get("http_basic") or {}
-            outs["http_basic"] = {"username": basic.get("username"), **({"password": old["password"]} if old.get("password") else {})}
+            outs["http_basic"] = {
+                "username": basic.get("username"),
+                **({"password": old["password"]} if old.get("password") else {}),
+            }
         else:
             outs.pop("http_basic", None)
         outs.update(_computed(found))
@@ -173,12 +203,16 @@ class CallbackProvider(SchemaProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs: CallbackInputs = self.inputs_of(news)
-        cb = _client.api().request(
-            "PUT",
-            f"/v2/admin/applications/{inputs.application_id}/callbacks/{id_}",
-            json=_body(inputs, False),
-            idempotent=True,
-        ).json()
+        cb = (
+            _client.api()
+            .request(
+                "PUT",
+                f"/v2/admin/applications/{inputs.application_id}/callbacks/{id_}",
+                json=_body(inputs, False),
+                idempotent=True,
+            )
+            .json()
+        )
         return UpdateResult(self.outputs(inputs, _computed(cb)))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

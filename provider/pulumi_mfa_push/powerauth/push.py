@@ -28,9 +28,7 @@ Ident = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r
 def _p8(value: str) -> str:
     text = value.strip()
     if "-----BEGIN PRIVATE KEY-----" not in text:
-        raise ValueError(
-            "must be the text of an APNs .p8 key: a PKCS#8 PEM starting with -----BEGIN PRIVATE KEY-----"
-        )
+        raise ValueError("must be the text of an APNs .p8 key: a PKCS#8 PEM starting with -----BEGIN PRIVATE KEY-----")
     try:
         key = serialization.load_pem_private_key(text.encode(), password=None)
     except (ValueError, TypeError):
@@ -84,10 +82,16 @@ class _PushProvider(SchemaProvider):
         raise NotImplementedError
 
     def _upsert(self, inputs: Any) -> dict[str, Any]:
-        body: dict[str, Any] = _client.api().request(
-            "POST", f"/admin/applications/{inputs.application_id}/push/{self.platform}",
-            json=self.wire(inputs), idempotent=True,
-        ).json()
+        body: dict[str, Any] = (
+            _client.api()
+            .request(
+                "POST",
+                f"/admin/applications/{inputs.application_id}/push/{self.platform}",
+                json=self.wire(inputs),
+                idempotent=True,
+            )
+            .json()
+        )
         _client.push_cache.forget(inputs.application_id)
         return body
 
