@@ -297,7 +297,7 @@ class ApplicationProvider(SchemaProvider):
         raise _refused(response, f"/accounts/{client.account_id}{path}")
 
 
-class Application(DynamicResource):
+class Application(DynamicResource, module="pingid", name="Application"):
     """A PingID SDK application. There is no API to delete one: deleting (or replacing) it
     disables it and renames it to `<name> (retired <UTC time>)`, with a warning."""
 

@@ -319,7 +319,7 @@ class PushCredentialProvider(SchemaProvider):
                 raise
 
 
-class PushCredential(DynamicResource):
+class PushCredential(DynamicResource, module="pingone", name="PushCredential"):
     """A PingOne MFA push credential (APNS, FCM_HTTP_V1 or HMS) of a native application.
 
     Every argument is immutable: a change replaces the credential. PingOne allows one
