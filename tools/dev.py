@@ -6,6 +6,7 @@ Every pulumi invocation goes through `pulumi_env()`: a file backend under the gi
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -14,8 +15,10 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
@@ -44,11 +47,12 @@ def pulumi_env(backend: Path | None = None, home: Path | None = None) -> dict[st
     env = dict(os.environ)
     bin_dir = engine_bin()
     env["PATH"] = f"{bin_dir}{os.pathsep}{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    backend = backend or STATE / "backend"
     home = home or STATE / "pulumi-home"
-    backend.mkdir(parents=True, exist_ok=True)
+    (backend or STATE / "backend").mkdir(parents=True, exist_ok=True)
     home.mkdir(parents=True, exist_ok=True)
-    env["PULUMI_BACKEND_URL"] = backend.as_uri()
+    # A backend chosen by the user (CI's shared state) wins over the local one.
+    if backend is not None or not env.get("PULUMI_BACKEND_URL"):
+        env["PULUMI_BACKEND_URL"] = backend.as_uri() if backend else (STATE / "backend").as_uri()
     env["PULUMI_HOME"] = str(home)
     if not env.get("PULUMI_CONFIG_PASSPHRASE") and not env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
         env["PULUMI_CONFIG_PASSPHRASE"] = DEV_PASSPHRASE
@@ -187,7 +191,9 @@ def policy_config_args(stack: str) -> list[str]:
 def gated(command: str, stack: str) -> int:
     env = pulumi_env()
     select_stack(stack, env)
-    args = [command, "--stack", stack, "--non-interactive", *policy_args(), *policy_config_args(stack)]
+    args = [command, "--stack", stack, "--non-interactive"]
+    if command in ("up", "preview"):
+        args += [*policy_args(), *policy_config_args(stack)]
     if command in ("up", "destroy", "refresh"):
         args.append("--yes")
     if command in ("up", "preview"):
@@ -200,7 +206,6 @@ def summary(url: str) -> None:
     if not info:
         print("emulator: no answer for the summary")
         return
-    import base64
 
     def call(u: str, headers: dict[str, str]) -> object:
         req = urllib.request.Request(u, headers=headers)  # noqa: S310 - loopback only
@@ -220,6 +225,36 @@ def summary(url: str) -> None:
             f"  PowerAuth application {app['id']}: roles {detail.get('roles')}, "  # type: ignore[union-attr]
             f"{len(cbs.get('callbacks', []))} callback(s), push {platforms or 'none'}"  # type: ignore[union-attr]
         )
+    _ping_summary(info)  # type: ignore[arg-type]
+
+
+def _ping_summary(info: dict[str, Any]) -> None:
+    p1 = info["pingone"]
+    form = urllib.parse.urlencode({"grant_type": "client_credentials"}).encode()
+    basic = base64.b64encode(f"{p1['clientId']}:{p1['clientSecret']}".encode()).decode()
+    req = urllib.request.Request(  # noqa: S310 - loopback only
+        f"{p1['authUrl']}/{p1['environmentId']}/as/token", data=form, headers={"Authorization": f"Basic {basic}"}
+    )
+    with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
+        token = json.loads(resp.read())["access_token"]
+    for app_id in p1["applicationIds"]:
+        url = f"{p1['apiUrl']}/environments/{p1['environmentId']}/applications/{app_id}/pushCredentials"
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
+        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
+            creds = json.loads(resp.read())["_embedded"]["pushCredentials"]
+        print(f"  PingOne application {app_id}: push credentials {[c['type'] for c in creds] or 'none'}")
+    pid = info["pingid"]
+    os.environ.update(
+        PINGID_URL=pid["baseUrl"], PINGID_ACCOUNT_ID=pid["accountId"], PINGID_API_KEY=pid["apiKey"],
+        PINGID_TOKEN=pid["token"], PINGID_ALLOW_INSECURE_HTTP="true",
+    )
+    from pulumi_mfa_push.pingid import _client as pingid
+    from pulumi_mfa_push.pingid.application import list_applications
+
+    apps = list_applications(pingid.client())
+    for app in apps:
+        state = "enabled" if app.get("appEnabled") else "disabled"
+        print(f"  PingID SDK application {app['id']}: {app['name']!r} ({state})")
 
 
 def demo() -> int:

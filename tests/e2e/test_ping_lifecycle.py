@@ -26,8 +26,9 @@ def _creds(project: Project, app: str) -> list[dict[str, Any]]:
 def _pingid_apps(project: Project) -> list[dict[str, Any]]:
     """Read through the real provider client (signed requests, verified answers)."""
     from pulumi_mfa_push.pingid import _client as pid
+    from pulumi_mfa_push.pingid.application import list_applications
 
-    return pid.api().request("GET", pid.path("/applications"), idempotent=True).json()["applications"]  # type: ignore[no-any-return]
+    return list_applications(pid.client())
 
 
 def test_pingone_credentials_lifecycle(project: Project) -> None:
