@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import httpx
-
 from _harness import Project
 from _material import apns_p8, forms, service_account
 

@@ -4,6 +4,7 @@ pack's entry point, and the example stacks evaluated against the pack without th
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import re
@@ -875,11 +876,37 @@ def _set_path(config: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+@functools.cache
+def decrypted_config(name: str) -> dict[str, Any]:
+    """The stack's config with its secure values decrypted by the real CLI (dev passphrase)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from _harness import ROOT, dev
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "stacks").mkdir()
+        shutil.copy(ROOT / "Pulumi.yaml", work / "Pulumi.yaml")
+        shutil.copy(STACKS / f"Pulumi.{name}.yaml", work / "stacks" / f"Pulumi.{name}.yaml")
+        env = dev.pulumi_env(backend=work / "backend", home=work / "home")
+        env["PULUMI_CONFIG_PASSPHRASE"] = dev.DEV_PASSPHRASE
+        pulumi = str(Path(env["PATH"].split(":")[0]) / "pulumi")
+        subprocess.run([pulumi, "stack", "init", name, "--non-interactive"], cwd=work, env=env, check=True,
+                       capture_output=True)
+        out = subprocess.run([pulumi, "config", "--show-secrets", "--json", "--stack", name], cwd=work, env=env,
+                             check=True, capture_output=True, text=True).stdout
+    config: dict[str, Any] = {}
+    for key, entry in json.loads(out).items():
+        config[key] = entry.get("objectValue", entry.get("value"))
+    return config
+
+
 def load_stack(name: str) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any], bool]]]:
-    config = yaml.safe_load((STACKS / f"Pulumi.{name}.yaml").read_text())["config"]
-    secrets = json.loads((STACKS / f"{name}-secrets.example.json").read_text())
-    for path, value in secrets.items():
-        _set_path(config, path, value)
+    import copy
+
+    config = copy.deepcopy(decrypted_config(name))
     resources: list[tuple[str, str, dict[str, Any], bool]] = []
     app_ids: dict[str, str] = {}
     for kind, type_ in KIND_TYPES.items():  # the program's order: applications first
@@ -946,22 +973,31 @@ def test_legacy_stack_violates_every_mandatory_policy(monkeypatch: pytest.Monkey
     assert len(found["one-push-credential-per-type (mandatory)"]) == 1
 
 
-def test_stack_secrets_live_only_in_the_side_files() -> None:
+SECRET_LEAVES = {"password", "privateKey", "serviceAccountJson", "clientSecret", "token",
+                 "googleServiceAccountCredentials", "fcmServerKey"}
+PROVIDER_SECRETS = {"powerauth:password", "pingone:clientSecret", "pingid:apiKey", "pingid:token"}
+
+
+def _plain_secrets(node: Any, path: str) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        if set(node) == {"secure"}:
+            return []
+        for key, value in node.items():
+            if key in SECRET_LEAVES and not (isinstance(value, dict) and set(value) == {"secure"}):
+                found.append(f"{path}.{key}")
+            found += _plain_secrets(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _plain_secrets(value, f"{path}[{i}]")
+    return found
+
+
+def test_stack_secrets_are_secure_values() -> None:
     for name in ("dev", "legacy", "prod"):
         text = (STACKS / f"Pulumi.{name}.yaml").read_text()
-        assert "# SECRETS: set by tools/seed_stack_secrets.py" in text
-        assert "PRIVATE KEY" not in text and "secure:" not in text
+        assert "PRIVATE KEY" not in text.replace("# ", "")
         config = yaml.safe_load(text)["config"]
-        secrets = json.loads((STACKS / f"{name}-secrets.example.json").read_text())
-        for path in secrets:
-            match = re.fullmatch(r"([^\[]+)\[(\d+)\]\.(.+)", path)
-            if match is None:
-                assert path not in config, f"{name}: {path} is in plain text in the stack file"
-                continue
-            items = config[match.group(1)]
-            assert int(match.group(2)) < len(items), f"{name}: {path} points past the declared objects"
-            leaf = match.group(3).split(".")
-            node = items[int(match.group(2))]
-            for part in leaf[:-1]:
-                node = node.setdefault(part, {})
-            assert leaf[-1] not in node, f"{name}: {path} is in plain text in the stack file"
+        for key in PROVIDER_SECRETS & set(config):
+            assert set(config[key]) == {"secure"}, f"{name}: {key} is in plain text"
+        assert _plain_secrets(config, name) == [], f"{name}: secrets in plain text"
