@@ -219,6 +219,17 @@ class Project:
         )
         self.configure(stack, objects or {}, extra)
 
+    def use_stack_file(self, stack: str) -> None:
+        """Take the repo's `Pulumi.<stack>.yaml` (secrets under the dev passphrase), aimed at this emulator."""
+        text = (ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text()
+        port = self.emulator.url.rsplit(":", 1)[1]
+        (self.dir / "stacks" / f"Pulumi.{stack}.yaml").write_text(text.replace("127.0.0.1:8787", f"127.0.0.1:{port}"))
+        self.env["PULUMI_CONFIG_PASSPHRASE"] = dev.DEV_PASSPHRASE
+        subprocess.run(
+            [self.pulumi_bin, "stack", "init", stack, "--non-interactive"],
+            cwd=self.dir, env=self.env, text=True, capture_output=True, check=True,
+        )
+
     def configure(self, stack: str, objects: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
         """Write the stack's config: emulator settings, secrets, and the declared objects."""
         cfg_path = self.dir / "stacks" / f"Pulumi.{stack}.yaml"
