@@ -89,6 +89,9 @@ class Emulator:
     def faults(self, **settings: Any) -> None:
         httpx.put(f"{self.url}/_emulator/faults", json=settings).raise_for_status()
 
+    def faults_state(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/_emulator/faults").json()  # type: ignore[no-any-return]
+
     def no_faults(self) -> None:
         httpx.delete(f"{self.url}/_emulator/faults").raise_for_status()
 

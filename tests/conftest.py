@@ -11,6 +11,22 @@ import pytest
 from _harness import Emulator, Project, dev
 
 
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures() -> list[str]:
+    """Measured figures a test reports; printed at the end of the run."""
+    return _FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def engine_bin() -> Path:
     """The real Pulumi CLI; a missing engine fails the run, it is never skipped."""

@@ -73,6 +73,13 @@ class SchemaProvider(ResourceProvider):
         outs.update({k: v for k, v in computed.items() if v is not None})
         return outs
 
+    def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        """The object a create with these inputs would have made, if it exists: `(id, outputs)`.
+
+        Used to recover from an interrupted deploy (tools/recover.py). None means creating
+        again is safe (the create is idempotent) or that nothing was found."""
+        return None
+
     @staticmethod
     def gone() -> ReadResult:
         """The object was deleted outside Pulumi: drop it from the stack."""

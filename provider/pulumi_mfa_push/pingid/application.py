@@ -252,6 +252,11 @@ class ApplicationProvider(SchemaProvider):
             body = create_application(client, inputs)
         return CreateResult(inputs.application_id, self.outputs(inputs, _computed(body)))
 
+    def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        inputs: ApplicationInputs = self.inputs_of(props)
+        body = get_application(_client.client(), inputs.application_id)
+        return None if body is None else (inputs.application_id, self.outputs(inputs, _computed(body)))
+
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         body = get_application(_client.client(), id_.lower())
         if body is None:

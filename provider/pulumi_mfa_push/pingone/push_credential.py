@@ -282,6 +282,13 @@ class PushCredentialProvider(SchemaProvider):
         assert body is not None
         return CreateResult(str(body["id"]), self.outputs(inputs, _computed(body)))
 
+    def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        inputs: PushCredentialInputs = self.inputs_of(props)
+        for body in list_credentials(inputs.environment_id, inputs.application_id):
+            if body.get("type") == inputs.type:
+                return str(body["id"]), self.outputs(inputs, _computed(body))
+        return None
+
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         env, app = props.get("environment_id"), props.get("application_id")
         if not env or not app:

@@ -110,15 +110,29 @@ class ApplicationProvider(SchemaProvider):
 
     @staticmethod
     def _reconcile(app_id: str, err: Exception) -> dict[str, Any]:
-        """The create's answer was lost: the id is ours, so an existing app is the one we made."""
-        body = get_application(app_id)
-        if body is None:
-            body = (
-                _client.api()
-                .request("POST", "/admin/applications", json={"id": app_id, "roles": []}, idempotent=False)
-                .json()
-            )
-        return body
+        """The create's answer was lost or refused for a passing reason: the id is ours, so an
+        application with it is the one we made; otherwise try again, a bounded number of times."""
+        for _attempt in range(4):
+            body = get_application(app_id)
+            if body is not None:
+                return body
+            try:
+                created: dict[str, Any] = (
+                    _client.api()
+                    .request("POST", "/admin/applications", json={"id": app_id, "roles": []}, idempotent=False)
+                    .json()
+                )
+                return created
+            except ApiError as again:
+                if again.status < 500 and again.status != 429:
+                    body = get_application(app_id)
+                    if body is not None:
+                        return body
+                    raise
+                err = again
+            except TransportFailure as again:
+                err = again
+        raise err
 
     @staticmethod
     def _converge_roles(app_id: str, wanted: list[str] | None, body: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +144,13 @@ class ApplicationProvider(SchemaProvider):
             set_roles(app_id, want - have, have - want)
             body = dict(body, roles=sorted(want))
         return body
+
+    def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        inputs: ApplicationInputs = self.inputs_of(props)
+        body = get_application(inputs.application_id)
+        if body is None:
+            return None
+        return inputs.application_id, self.outputs(inputs, _computed(body)) | {"roles": body.get("roles", [])}
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         body = get_application(id_)

@@ -176,6 +176,11 @@ class CallbackProvider(SchemaProvider):
                 return cb
         return None
 
+    def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        inputs: CallbackInputs = self.inputs_of(props)
+        found = self._find(inputs)
+        return None if found is None else (str(found["callbackId"]), self.outputs(inputs, _computed(found)))
+
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         callbacks = _list(props["application_id"])
         found = next((cb for cb in callbacks or [] if cb.get("callbackId") == id_), None)
