@@ -40,6 +40,9 @@ def forms(secret: str) -> list[str]:
     """A secret and the encodings it could leak in."""
     out = [secret, base64.b64encode(secret.encode()).decode()]
     out.append(json.dumps(secret)[1:-1])
-    lines = [ln for ln in secret.splitlines() if len(ln) > 20 and "-----" not in ln]
-    out.extend(lines[:2])
+    # PEM body lines (also inside a service-account JSON's private_key) are secret on their own.
+    import re
+
+    body = secret.replace("\\n", "\n")
+    out.extend(re.findall(r"^[A-Za-z0-9+/=]{40,}$", body, flags=re.M)[:2])
     return [o for o in out if len(o) >= 8]

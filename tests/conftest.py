@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from _harness import Emulator, Project, dev
 
-
 _FIGURES: list[str] = []
 
 

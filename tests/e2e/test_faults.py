@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import pytest
-
 from _harness import Project
 
 IOS = "11111111-2222-4333-8444-555555555555"
