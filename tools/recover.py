@@ -49,7 +49,7 @@ def _pulumi(args: list[str], env: dict[str, str], cwd: Path, input_: str | None 
     return out.stdout
 
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi's secret marker, not a secret
 
 
 def _unwrap(value: Any) -> Any:

@@ -55,11 +55,15 @@ def assert_exactly_dev(project: Project) -> None:
     ("label", "faults"),
     [
         ("30% of calls fail (500/503/429)", {"probability": 0.3, "statuses": [500, 503, 429], "seed": 7}),
-        ("30% of answers lost after commit", {"probability": 0.3, "statuses": [500, 503], "afterCommit": True,
-                                              "seed": 11}),
+        (
+            "30% of answers lost after commit",
+            {"probability": 0.3, "statuses": [500, 503], "afterCommit": True, "seed": 11},
+        ),
     ],
 )
-def test_dev_stack_converges_under_faults(project: Project, figures: list[str], label: str, faults: dict[str, Any]) -> None:
+def test_dev_stack_converges_under_faults(
+    project: Project, figures: list[str], label: str, faults: dict[str, Any]
+) -> None:
     emu = project.emulator
     emu.reset()
     project.use_stack_file("dev")
@@ -74,7 +78,9 @@ def test_dev_stack_converges_under_faults(project: Project, figures: list[str], 
     out = project.run("preview", stack="dev")
     assert "+ " not in out.stdout and "~ " not in out.stdout and "+-" not in out.stdout, out.stdout
     assert emu.requests()["total"] == 0
-    figures.append(f"faults [{label}]: up converged in {runs} run(s); {state['total']} API calls, {injected} faults injected")
+    figures.append(
+        f"faults [{label}]: up converged in {runs} run(s); {state['total']} API calls, {injected} faults injected"
+    )
 
     emu.faults(**faults)
     runs = converge(project, "destroy", "dev")
@@ -96,7 +102,11 @@ def test_interrupted_deploy_recovers_without_duplicates(project: Project, figure
     emu.faults(probability=0, latencyMs=400)
     proc = subprocess.Popen(
         [project.pulumi_bin, "up", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive"],
-        cwd=project.dir, env=project.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=project.dir,
+        env=project.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60

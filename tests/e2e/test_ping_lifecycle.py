@@ -33,12 +33,30 @@ def _pingid_apps(project: Project) -> list[dict[str, Any]]:
 def test_pingone_credentials_lifecycle(project: Project) -> None:
     emu = project.emulator
     p8, sa = apns_p8(), service_account("ping-proj")
-    apns = {"name": "ios-apns", "environmentId": ENV, "applicationId": IOS, "type": "APNS",
-            "key": "ABCDE12345", "teamId": "TEAM123456", "token": p8}
-    fcm = {"name": "android-fcm", "environmentId": ENV, "applicationId": ANDROID, "type": "FCM_HTTP_V1",
-           "googleServiceAccountCredentials": sa}
-    hms = {"name": "android-hms", "environmentId": ENV, "applicationId": ANDROID, "type": "HMS",
-           "clientId": "hms-client", "clientSecret": HMS_SECRET}
+    apns = {
+        "name": "ios-apns",
+        "environmentId": ENV,
+        "applicationId": IOS,
+        "type": "APNS",
+        "key": "ABCDE12345",
+        "teamId": "TEAM123456",
+        "token": p8,
+    }
+    fcm = {
+        "name": "android-fcm",
+        "environmentId": ENV,
+        "applicationId": ANDROID,
+        "type": "FCM_HTTP_V1",
+        "googleServiceAccountCredentials": sa,
+    }
+    hms = {
+        "name": "android-hms",
+        "environmentId": ENV,
+        "applicationId": ANDROID,
+        "type": "HMS",
+        "clientId": "hms-client",
+        "clientSecret": HMS_SECRET,
+    }
     project.init(objects={"pingonePushCredentials": [apns, fcm, hms]})
     project.up()
     assert [c["type"] for c in _creds(project, IOS)] == ["APNS"]
@@ -61,8 +79,14 @@ def test_pingone_credentials_lifecycle(project: Project) -> None:
 
     # The type changes: the new credential is created before the old one is deleted, so the
     # application is never without one.
-    ios_hms = {"name": "ios-apns", "environmentId": ENV, "applicationId": IOS, "type": "HMS",
-               "clientId": "hms-ios", "clientSecret": HMS_SECRET}
+    ios_hms = {
+        "name": "ios-apns",
+        "environmentId": ENV,
+        "applicationId": IOS,
+        "type": "HMS",
+        "clientId": "hms-ios",
+        "clientSecret": HMS_SECRET,
+    }
     project.configure("test", {"pingonePushCredentials": [ios_hms, fcm, hms]})
     out = project.up()
     text = out.stdout
@@ -117,9 +141,20 @@ def test_token_expiry_in_the_middle_of_a_deployment(project: Project) -> None:
 
 
 def test_bad_pingone_credentials_are_one_clear_line(project: Project) -> None:
-    project.init(objects={"pingonePushCredentials": [
-        {"name": "x", "environmentId": ENV, "applicationId": IOS, "type": "HMS", "clientId": "c",
-         "clientSecret": HMS_SECRET}]})
+    project.init(
+        objects={
+            "pingonePushCredentials": [
+                {
+                    "name": "x",
+                    "environmentId": ENV,
+                    "applicationId": IOS,
+                    "type": "HMS",
+                    "clientId": "c",
+                    "clientSecret": HMS_SECRET,
+                }
+            ]
+        }
+    )
     project.run("config", "set", "--secret", "pingone:clientSecret", "wrong-secret-value")
     out = project.up(check=False)
     text = out.stdout + out.stderr
@@ -157,8 +192,13 @@ def test_pingid_application_lifecycle(project: Project) -> None:
 
 
 def test_pingid_bad_signature_key(project: Project) -> None:
-    project.init(objects={"pingidApplications": [
-        {"name": "a", "applicationId": "1a2b3c4d-0000-4000-8000-000000000001", "appName": "Sig test"}]})
+    project.init(
+        objects={
+            "pingidApplications": [
+                {"name": "a", "applicationId": "1a2b3c4d-0000-4000-8000-000000000001", "appName": "Sig test"}
+            ]
+        }
+    )
     import base64
 
     project.run("config", "set", "--secret", "pingid:apiKey", base64.b64encode(b"x" * 32).decode())

@@ -27,8 +27,15 @@ def test_dev_stack_deploys_clean_with_the_policy_pack(project: Project) -> None:
     emu = project.emulator
     emu.reset()
     project.use_stack_file("dev")
-    out = project.run("up", "--yes", "--policy-pack", PACK, "--policy-pack-config",
-                      str(ROOT / "policies" / "config" / "dev.json"), stack="dev")
+    out = project.run(
+        "up",
+        "--yes",
+        "--policy-pack",
+        PACK,
+        "--policy-pack-config",
+        str(ROOT / "policies" / "config" / "dev.json"),
+        stack="dev",
+    )
     assert "mandatory" not in out.stdout.lower() or "0 mandatory" in out.stdout.lower(), out.stdout
     assert "mfa-push-policies" in out.stdout
     apps = {a["id"] for a in emu.powerauth("GET", "/admin/applications").json()["applications"]}
@@ -65,14 +72,22 @@ def test_policy_config_changes_the_outcome(project: Project, tmp_path: Path) -> 
     project.use_stack_file("legacy")
     relaxed = tmp_path / "relaxed.json"
     relaxed.write_text(json.dumps({name: {"enforcementLevel": "advisory"} for name in MANDATORY_IN_LEGACY}))
-    out = project.run("preview", "--policy-pack", PACK, "--policy-pack-config", str(relaxed), stack="legacy",
-                      check=False)
+    out = project.run(
+        "preview", "--policy-pack", PACK, "--policy-pack-config", str(relaxed), stack="legacy", check=False
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "advisory" in out.stdout.lower()
 
     strict = tmp_path / "strict.json"
-    strict.write_text(json.dumps({"callback-authentication": {"enforcementLevel": "mandatory"},
-                                  **{n: {"enforcementLevel": "disabled"} for n in MANDATORY_IN_LEGACY}}))
-    out = project.run("preview", "--policy-pack", PACK, "--policy-pack-config", str(strict), stack="legacy",
-                      check=False)
+    strict.write_text(
+        json.dumps(
+            {
+                "callback-authentication": {"enforcementLevel": "mandatory"},
+                **{n: {"enforcementLevel": "disabled"} for n in MANDATORY_IN_LEGACY},
+            }
+        )
+    )
+    out = project.run(
+        "preview", "--policy-pack", PACK, "--policy-pack-config", str(strict), stack="legacy", check=False
+    )
     assert out.returncode != 0 and "callback-authentication" in out.stdout + out.stderr

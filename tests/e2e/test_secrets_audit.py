@@ -60,5 +60,5 @@ def test_no_secret_in_state_output_or_logs(project: Project) -> None:
     for secret in secrets:
         for form in forms(secret):
             where = text.find(form)
-            assert where < 0, f"a secret leaked near: {text[max(0, where - 1500):where + 40]!r}"
+            assert where < 0, f"a secret leaked near: {text[max(0, where - 1500) : where + 40]!r}"
     project.run("destroy", "--yes", stack="dev")
