@@ -44,5 +44,6 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 @pytest.fixture
 def project(tmp_path: Path, engine_bin: Path, emulator: Emulator) -> Project:
-    emulator.no_faults()
+    # Every end-to-end test starts from the seed: objects left by another test must not clash.
+    emulator.reset()
     return Project(tmp_path / "project", emulator)
