@@ -143,7 +143,12 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
         "PUT", f"/v2/admin/applications/E2E_PA_APP/callbacks/{cb3['callbackId']}", json=body
     ).raise_for_status()
     emu.powerauth("DELETE", "/admin/applications/E2E_PA_APP/push/hms").raise_for_status()
+    emu.zero()
     project.refresh()
+    routes = emu.requests()["byRoute"]
+    # One GET of the push configuration serves APNs, FCM and HMS; at most one call per resource.
+    assert routes.get("GET /powerauth/admin/applications/{id}/push") == 1, routes
+    assert emu.requests()["total"] <= len(project.resources()), routes
     by_type = {r["type"].split(":")[-1]: r for r in project.resources()}
     assert by_type["Callback"]["outputs"]["callback_url"] == "https://elsewhere.example.com/x"
     assert "HmsConfig" not in by_type
