@@ -56,7 +56,7 @@ if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-python" ] && [ -x "$BIN/pu
   say "Pulumi engine v${PULUMI_VERSION} found in $BIN"
 else
   say "building the Pulumi engine v${PULUMI_VERSION} from Go modules into $BIN"
-  say "the first build downloads ~300 MB of modules and compiles for several minutes (2 cores: ~10 min)"
+  say "the first build downloads the Go modules and compiles for a few minutes (2 cores: about 3-4 min)"
   mkdir -p "$BIN.tmp"
   LDFLAGS="-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}"
   (

@@ -249,12 +249,12 @@ def _ping_summary(info: dict[str, Any]) -> None:
         PINGID_TOKEN=pid["token"], PINGID_ALLOW_INSECURE_HTTP="true",
     )
     from pulumi_mfa_push.pingid import _client as pingid
-    from pulumi_mfa_push.pingid.application import list_applications
+    from pulumi_mfa_push.pingid.application import decode_name, list_applications
 
     apps = list_applications(pingid.client())
     for app in apps:
         state = "enabled" if app.get("appEnabled") else "disabled"
-        print(f"  PingID SDK application {app['id']}: {app['name']!r} ({state})")
+        print(f"  PingID SDK application {app['id']}: {decode_name(app['name'])!r} ({state})")
 
 
 def demo() -> int:
