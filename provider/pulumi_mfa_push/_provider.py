@@ -89,6 +89,11 @@ class SchemaProvider(ResourceProvider):
 class DynamicResource(pulumi.dynamic.Resource):
     """A dynamic resource whose secret inputs and outputs follow its schema."""
 
+    @staticmethod
+    def props_of(arguments: dict[str, Any]) -> dict[str, Any]:
+        """The constructor's keyword arguments (its `locals()`) as the resource's properties."""
+        return {k: v for k, v in arguments.items() if k not in ("self", "name", "opts", "__class__")}
+
     def __init__(
         self,
         provider: SchemaProvider,

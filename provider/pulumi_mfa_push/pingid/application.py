@@ -325,16 +325,4 @@ class Application(DynamicResource, module="pingid", name="Application"):
         adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            ApplicationProvider(),
-            name,
-            {
-                "application_id": application_id,
-                "app_name": app_name,
-                "app_enabled": app_enabled,
-                "fcm_sender_id": fcm_sender_id,
-                "fcm_server_key": fcm_server_key,
-                "adopt": adopt,
-            },
-            opts,
-        )
+        super().__init__(ApplicationProvider(), name, self.props_of(locals()), opts)

@@ -363,19 +363,4 @@ class PushCredential(DynamicResource, module="pingone", name="PushCredential"):
         client_secret: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            PushCredentialProvider(),
-            name,
-            {
-                "environment_id": environment_id,
-                "application_id": application_id,
-                "type": type,
-                "key": key,
-                "team_id": team_id,
-                "token": token,
-                "google_service_account_credentials": google_service_account_credentials,
-                "client_id": client_id,
-                "client_secret": client_secret,
-            },
-            opts,
-        )
+        super().__init__(PushCredentialProvider(), name, self.props_of(locals()), opts)

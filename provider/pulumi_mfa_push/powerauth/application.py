@@ -199,9 +199,4 @@ class Application(DynamicResource, module="powerauth", name="Application"):
         adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            ApplicationProvider(),
-            name,
-            {"application_id": application_id, "roles": roles, "adopt": adopt},
-            opts,
-        )
+        super().__init__(ApplicationProvider(), name, self.props_of(locals()), opts)

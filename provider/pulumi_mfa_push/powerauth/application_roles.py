@@ -72,4 +72,4 @@ class ApplicationRoles(DynamicResource, module="powerauth", name="ApplicationRol
         roles: pulumi.Input[list[pulumi.Input[str]]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(ApplicationRolesProvider(), name, {"application_id": application_id, "roles": roles}, opts)
+        super().__init__(ApplicationRolesProvider(), name, self.props_of(locals()), opts)

@@ -256,16 +256,4 @@ class Callback(DynamicResource, module="powerauth", name="Callback"):
     ) -> None:
         if isinstance(http_basic, HttpBasicAuth):
             http_basic = {"username": http_basic.username, "password": http_basic.password}
-        super().__init__(
-            CallbackProvider(),
-            name,
-            {
-                "application_id": application_id,
-                "callback_name": callback_name,
-                "type": type,
-                "callback_url": callback_url,
-                "attributes": attributes,
-                "http_basic": http_basic,
-            },
-            opts,
-        )
+        super().__init__(CallbackProvider(), name, self.props_of(locals()), opts)

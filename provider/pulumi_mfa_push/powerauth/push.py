@@ -187,19 +187,7 @@ class ApnsConfig(DynamicResource, module="powerauth", name="ApnsConfig"):
         private_key: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            ApnsConfigProvider(),
-            name,
-            {
-                "application_id": application_id,
-                "topic": topic,
-                "key_id": key_id,
-                "team_id": team_id,
-                "environment": environment,
-                "private_key": private_key,
-            },
-            opts,
-        )
+        super().__init__(ApnsConfigProvider(), name, self.props_of(locals()), opts)
 
 
 # ---- FCM -------------------------------------------------------------------------------
@@ -254,12 +242,7 @@ class FcmConfig(DynamicResource, module="powerauth", name="FcmConfig"):
         project_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            FcmConfigProvider(),
-            name,
-            {"application_id": application_id, "service_account_json": service_account_json, "project_id": project_id},
-            opts,
-        )
+        super().__init__(FcmConfigProvider(), name, self.props_of(locals()), opts)
 
 
 # ---- HMS -------------------------------------------------------------------------------
@@ -308,15 +291,4 @@ class HmsConfig(DynamicResource, module="powerauth", name="HmsConfig"):
         client_secret: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(
-            HmsConfigProvider(),
-            name,
-            {
-                "application_id": application_id,
-                "project_id": project_id,
-                "app_id": app_id,
-                "client_id": client_id,
-                "client_secret": client_secret,
-            },
-            opts,
-        )
+        super().__init__(HmsConfigProvider(), name, self.props_of(locals()), opts)
