@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import httpx
 
 from .. import _settings, _transport
+from .._cache import ReadCache
 from .._errors import ApiError
 
 NAME = "PowerAuth"
@@ -47,39 +46,31 @@ def is_unknown_application(err: ApiError) -> bool:
     return err.status in (400, 404) and err.code in ("ERROR_ADMIN", "ERROR_NOT_FOUND")
 
 
+def _fetch_push(application_id: str) -> dict[str, Any] | None:
+    try:
+        body: dict[str, Any] = (
+            api().request("GET", f"/admin/applications/{application_id}/push", idempotent=True).json()
+        )
+        return body
+    except ApiError as err:
+        if not is_unknown_application(err):
+            raise
+        return None
+
+
 class _PushCache:
     """One GET of an application's push configuration serves APNs, FCM and HMS on refresh."""
 
-    ttl = 5.0
-
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str, tuple[float, dict[str, Any] | None]] = {}
-        self._fetching: dict[str, threading.Lock] = {}
+        self._cache: ReadCache[dict[str, Any] | None] = ReadCache()
 
     def get(self, application_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            gate = self._fetching.setdefault(application_id, threading.Lock())
-        with gate:
-            with self._lock:
-                hit = self._entries.get(application_id)
-            if hit is not None and time.monotonic() - hit[0] < self.ttl:
-                return hit[1]
-            try:
-                body: dict[str, Any] | None = (
-                    api().request("GET", f"/admin/applications/{application_id}/push", idempotent=True).json()
-                )
-            except ApiError as err:
-                if not is_unknown_application(err):
-                    raise
-                body = None
-            with self._lock:
-                self._entries[application_id] = (time.monotonic(), body)
-            return body
+        return self._cache.get(application_id, lambda: _fetch_push(application_id))
 
     def forget(self, application_id: str) -> None:
-        with self._lock:
-            self._entries.pop(application_id, None)
+        self._cache.forget(application_id)
 
 
 push_cache = _PushCache()
+#: Refresh reads of application details and callback lists, shared the same way.
+reads: ReadCache[Any] = ReadCache()

@@ -60,6 +60,7 @@ def get_application(application_id: str) -> dict[str, Any] | None:
 def set_roles(application_id: str, add: set[str], remove: set[str]) -> None:
     """Apply only the difference: one add call, one remove call, each idempotent."""
     api = _client.api()
+    _client.reads.forget(f"app/{application_id}")
     if add:
         api.request(
             "POST", "/admin/applications/roles", json={"id": application_id, "roles": sorted(add)}, idempotent=True
@@ -153,7 +154,7 @@ class ApplicationProvider(SchemaProvider):
         return inputs.application_id, self.outputs(inputs, _computed(body)) | {"roles": body.get("roles", [])}
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        body = get_application(id_)
+        body = _client.reads.get(f"app/{id_}", lambda: get_application(id_))
         if body is None:
             return self.gone()
         outs = dict(props)

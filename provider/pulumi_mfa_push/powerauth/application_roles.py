@@ -9,8 +9,10 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from .._errors import ApiError
 from .._provider import DynamicResource, SchemaProvider
 from .._schema import Schema, prop
+from . import _client
 from ._validators import ApplicationId, Roles
 from .application import get_application, set_roles
 
@@ -39,7 +41,8 @@ class ApplicationRolesProvider(SchemaProvider):
         return CreateResult(f"{inputs.application_id}/roles/{uuid.uuid4().hex[:12]}", self.outputs(inputs, {}))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        body = get_application(props["application_id"])
+        app = props["application_id"]
+        body = _client.reads.get(f"app/{app}", lambda: get_application(app))
         if body is None:
             return self.gone()
         present = sorted(set(props.get("roles") or []) & set(body.get("roles") or []))
@@ -55,8 +58,13 @@ class ApplicationRolesProvider(SchemaProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         roles = set(props.get("roles") or [])
-        if roles and get_application(props["application_id"]) is not None:
+        if not roles:
+            return
+        try:
             set_roles(props["application_id"], set(), roles)
+        except ApiError as err:
+            if not _client.is_unknown_application(err):
+                raise
 
 
 class ApplicationRoles(DynamicResource, module="powerauth", name="ApplicationRoles"):

@@ -148,6 +148,7 @@ class CallbackProvider(SchemaProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs: CallbackInputs = self.inputs_of(props)
         path = f"/v2/admin/applications/{inputs.application_id}/callbacks"
+        _client.reads.forget(f"callbacks/{inputs.application_id}")
         cb: dict[str, Any] | None = None
         for attempt in range(4):
             try:
@@ -182,7 +183,8 @@ class CallbackProvider(SchemaProvider):
         return None if found is None else (str(found["callbackId"]), self.outputs(inputs, _computed(found)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        callbacks = _list(props["application_id"])
+        app = props["application_id"]
+        callbacks = _client.reads.get(f"callbacks/{app}", lambda: _list(app))
         found = next((cb for cb in callbacks or [] if cb.get("callbackId") == id_), None)
         if found is None:
             return self.gone()
@@ -208,6 +210,7 @@ class CallbackProvider(SchemaProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs: CallbackInputs = self.inputs_of(news)
+        _client.reads.forget(f"callbacks/{inputs.application_id}")
         cb = (
             _client.api()
             .request(
@@ -221,6 +224,7 @@ class CallbackProvider(SchemaProvider):
         return UpdateResult(self.outputs(inputs, _computed(cb)))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        _client.reads.forget(f"callbacks/{props['application_id']}")
         try:
             _client.api().request(
                 "DELETE", f"/v2/admin/applications/{props['application_id']}/callbacks/{id_}", idempotent=True
