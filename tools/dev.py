@@ -245,8 +245,11 @@ def _ping_summary(info: dict[str, Any]) -> None:
         print(f"  PingOne application {app_id}: push credentials {[c['type'] for c in creds] or 'none'}")
     pid = info["pingid"]
     os.environ.update(
-        PINGID_URL=pid["baseUrl"], PINGID_ACCOUNT_ID=pid["accountId"], PINGID_API_KEY=pid["apiKey"],
-        PINGID_TOKEN=pid["token"], PINGID_ALLOW_INSECURE_HTTP="true",
+        PINGID_URL=pid["baseUrl"],
+        PINGID_ACCOUNT_ID=pid["accountId"],
+        PINGID_API_KEY=pid["apiKey"],
+        PINGID_TOKEN=pid["token"],
+        PINGID_ALLOW_INSECURE_HTTP="true",
     )
     from pulumi_mfa_push.pingid import _client as pingid
     from pulumi_mfa_push.pingid.application import decode_name, list_applications

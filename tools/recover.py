@@ -104,7 +104,8 @@ def recover(stack: str, cwd: Path = dev.ROOT, env: dict[str, str] | None = None)
         outputs = {k: v for k, v in outs.items() if k not in resource.get("inputs", {})}
         secret_outs = set(resource.get("additionalSecretOutputs") or [])
         outputs = {k: v for k, v in outputs.items() if k not in secret_outs}
-        outputs.update(resource.get("inputs", {}))
+        # Write-only secrets are represented in outputs by their digest only.
+        outputs.update({k: v for k, v in resource.get("inputs", {}).items() if f"{k}_sha256" not in outs})
         entry = dict(resource, id=id_, outputs=outputs)
         state["deployment"].setdefault("resources", []).append(entry)
         report.append(f"adopted {urn} as {id_}")

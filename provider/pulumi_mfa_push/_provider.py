@@ -70,6 +70,9 @@ class SchemaProvider(ResourceProvider):
     @staticmethod
     def outputs(inputs: Schema, computed: dict[str, Any]) -> dict[str, Any]:
         outs = inputs.model_dump(mode="json", exclude_none=True)
+        for name in inputs.write_only_fields():
+            if name in outs:
+                outs[_schema.digest_key(name)] = _schema.digest(outs.pop(name))
         outs.update({k: v for k, v in computed.items() if v is not None})
         return outs
 

@@ -37,15 +37,18 @@ def prop(
     secret: bool = False,
     computed: bool = False,
     unmanaged_when_none: bool = False,
+    write_only: bool = False,
     **kwargs: Any,
 ) -> Any:
     """A schema field. `unmanaged_when_none`: leaving it out means "not managed here", so
-    going from a value to None is not a change."""
+    going from a value to None is not a change. `write_only`: a secret the API never returns;
+    outputs keep only its (secret) SHA-256, so state carries the value once, in the inputs."""
     extra: dict[str, Any] = {
         "immutable": immutable,
         "secret": secret,
         "computed": computed,
         "unmanaged_when_none": unmanaged_when_none,
+        "write_only": write_only,
     }
     return Field(default, description=description, json_schema_extra=extra, **kwargs)
 
@@ -81,12 +84,17 @@ class Schema(BaseModel):
         return cls._flag("secret")
 
     @classmethod
+    def write_only_fields(cls) -> list[str]:
+        return cls._flag("write_only")
+
+    @classmethod
     def unmanaged_when_none_fields(cls) -> list[str]:
         return cls._flag("unmanaged_when_none")
 
     @classmethod
     def secret_outputs(cls) -> list[str]:
-        return [name for name, secret in cls.computed_outputs.items() if secret]
+        computed = [name for name, secret in cls.computed_outputs.items() if secret]
+        return computed + [digest_key(name) for name in cls.write_only_fields()]
 
     @classmethod
     def describe(cls) -> str:
@@ -102,6 +110,19 @@ class Schema(BaseModel):
         for name, secret in cls.computed_outputs.items():
             rows.append(f"| `{name}` (output) | | | {'yes' if secret else ''} | computed by the API |")
         return "\n".join(rows)
+
+
+def digest_key(field: str) -> str:
+    return f"{field}_sha256"
+
+
+def digest(value: Any) -> str:
+    """What state keeps of a write-only secret: enough to see that it changed."""
+    import hashlib
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _is_unknown(value: Any) -> bool:
@@ -202,6 +223,10 @@ def changed_fields(schema: type[Schema], olds: dict[str, Any], news: dict[str, A
             continue
         if _is_unknown(new):
             changes.append(name)
+            continue
+        if old is None and digest_key(name) in olds:
+            if (None if new is None else digest(_normal(new))) != olds[digest_key(name)]:
+                changes.append(name)
             continue
         if _normal(new) != _normal(old):
             changes.append(name)

@@ -91,17 +91,18 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
     assert emu.requests()["total"] == 0, emu.requests()
 
     # -- in-place updates ------------------------------------------------------------
-    project.configure(
-        "test",
-        _objects(
-            pem,
-            sa,
-            roles=["ROLE_A", "ROLE_B"],
-            set_roles=["TEAM_2", "TEAM_3"],
-            callback={"callbackUrl": "https://hooks.example.com/v2"},
-            apns={"environment": "PRODUCTION"},
-        ),
+    updated = _objects(
+        pem,
+        sa,
+        roles=["ROLE_A", "ROLE_B"],
+        set_roles=["TEAM_2", "TEAM_3"],
+        callback={"callbackUrl": "https://hooks.example.com/v2"},
+        apns={"environment": "PRODUCTION"},
     )
+    # A rotated write-only secret is seen through its digest and applied in place.
+    updated["powerauthHms"][0]["clientSecret"] = "rotated-Hms-Secret-77"
+    project.configure("test", updated)
+    assert "client_secret" in project.preview().stdout
     emu.zero()
     out = project.up()
     assert "updated" in out.stdout and "replaced" not in out.stdout, out.stdout
@@ -111,6 +112,9 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
     assert cb2["callbackId"] == cb["callbackId"] and cb2["callbackUrl"] == "https://hooks.example.com/v2"
     assert cb2["authentication"]["httpBasic"]["passwordSet"] is True
     assert emu.powerauth("GET", "/admin/applications/E2E_PA_APP/push").json()["apns"]["environment"] == "PRODUCTION"
+    assert emu.requests()["byRoute"].get("POST /powerauth/admin/applications/{id}/push/hms") == 1
+    hms_state = next(r for r in project.resources() if r["type"].endswith(":HmsConfig"))["outputs"]
+    assert "client_secret" not in hms_state and "ciphertext" in hms_state["client_secret_sha256"]
     writes = {k: v for k, v in emu.requests()["byRoute"].items() if not k.startswith("GET")}
     # Only the differences are applied: one add and one remove per role change.
     assert writes.get("POST /powerauth/admin/applications/roles") == 2, writes
@@ -161,7 +165,7 @@ def test_powerauth_full_lifecycle(project: Project) -> None:
     # -- secrets never in plain text -------------------------------------------------
     state = json.dumps(project.export())
     text = state + "".join(project.outputs_seen)
-    for secret in (CB_PASSWORD, HMS_SECRET, pem, sa, json.loads(sa)["private_key"]):
+    for secret in (CB_PASSWORD, HMS_SECRET, "rotated-Hms-Secret-77", pem, sa, json.loads(sa)["private_key"]):
         for form in forms(secret):
             where = text.find(form)
             assert where < 0, f"a secret leaked: ...{text[max(0, where - 300) : where]}"

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pulumi_mfa_push import _settings
 from pulumi_mfa_push._errors import ApiError, ProviderError
+from pulumi_mfa_push._schema import digest
 from pulumi_mfa_push.pingid import _client as pid_client
 from pulumi_mfa_push.pingid.application import ApplicationProvider, get_application, list_applications
 from pulumi_mfa_push.pingone import _client as p1_client
@@ -216,7 +217,12 @@ def test_create_and_read_each_type(emu: Emu, configure: Callable[..., None], kin
     created = P1.create(inputs)
     assert created.outs["credential_id"] == created.id
     assert created.outs["created_at"] and created.outs["updated_at"]
-    assert {k: created.outs[k] for k in inputs} == inputs  # secrets kept as given
+    # Write-only secrets are kept as their digest; everything else as given.
+    secret = set(P1.schema.write_only_fields())
+    assert {k: created.outs[k] for k in inputs if k not in secret} == {
+        k: v for k, v in inputs.items() if k not in secret
+    }
+    assert all(created.outs[f"{k}_sha256"] == digest(inputs[k]) for k in secret & set(inputs))
     assert [(c["id"], c["type"]) for c in listed(emu)] == [(created.id, kind)]
 
     read = P1.read(created.id, created.outs)
@@ -384,7 +390,8 @@ def test_create_read_update(emu: Emu, configure: Callable[..., None]) -> None:
     )
     created = PID.create(inputs)
     assert created.id == APP_ID
-    assert created.outs["shared_between_accounts"] is False and created.outs["fcm_server_key"] == "AAAA:server-key"
+    assert created.outs["shared_between_accounts"] is False
+    assert created.outs["fcm_server_key_sha256"] == digest("AAAA:server-key")
 
     read = PID.read(created.id, created.outs)
     assert read.outs == created.outs

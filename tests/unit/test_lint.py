@@ -9,18 +9,29 @@ from _harness import ROOT
 
 
 def test_ruff() -> None:
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", "provider", "emulator", "policies", "tools", "tests"],
-                         cwd=ROOT, capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "provider", "emulator", "policies", "tools", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_mypy_strict_on_the_library() -> None:
-    out = subprocess.run([sys.executable, "-m", "mypy", "--strict", "provider/pulumi_mfa_push"],
-                         cwd=ROOT, capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "provider/pulumi_mfa_push"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_resource_docs_are_generated_from_the_schemas() -> None:
-    out = subprocess.run([sys.executable, "tools/gen_docs.py", "--check"], cwd=ROOT, capture_output=True, text=True,
-                         check=False)
+    out = subprocess.run(
+        [sys.executable, "tools/gen_docs.py", "--check"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert out.returncode == 0, out.stderr

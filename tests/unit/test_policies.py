@@ -893,10 +893,17 @@ def decrypted_config(name: str) -> dict[str, Any]:
         env = dev.pulumi_env(backend=work / "backend", home=work / "home")
         env["PULUMI_CONFIG_PASSPHRASE"] = dev.DEV_PASSPHRASE
         pulumi = str(Path(env["PATH"].split(":")[0]) / "pulumi")
-        subprocess.run([pulumi, "stack", "init", name, "--non-interactive"], cwd=work, env=env, check=True,
-                       capture_output=True)
-        out = subprocess.run([pulumi, "config", "--show-secrets", "--json", "--stack", name], cwd=work, env=env,
-                             check=True, capture_output=True, text=True).stdout
+        subprocess.run(
+            [pulumi, "stack", "init", name, "--non-interactive"], cwd=work, env=env, check=True, capture_output=True
+        )
+        out = subprocess.run(
+            [pulumi, "config", "--show-secrets", "--json", "--stack", name],
+            cwd=work,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     config: dict[str, Any] = {}
     for key, entry in json.loads(out).items():
         config[key] = entry.get("objectValue", entry.get("value"))
@@ -973,8 +980,15 @@ def test_legacy_stack_violates_every_mandatory_policy(monkeypatch: pytest.Monkey
     assert len(found["one-push-credential-per-type (mandatory)"]) == 1
 
 
-SECRET_LEAVES = {"password", "privateKey", "serviceAccountJson", "clientSecret", "token",
-                 "googleServiceAccountCredentials", "fcmServerKey"}
+SECRET_LEAVES = {
+    "password",
+    "privateKey",
+    "serviceAccountJson",
+    "clientSecret",
+    "token",
+    "googleServiceAccountCredentials",
+    "fcmServerKey",
+}
 PROVIDER_SECRETS = {"powerauth:password", "pingone:clientSecret", "pingid:apiKey", "pingid:token"}
 
 

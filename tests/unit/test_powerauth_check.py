@@ -136,3 +136,19 @@ def test_provider_pickles_small_and_without_credentials() -> None:
     blob = dill.dumps(CallbackProvider(), recurse=True)
     assert len(blob) < 300
     assert b"password" not in blob
+
+
+def test_write_only_secrets_live_in_outputs_as_a_digest() -> None:
+    from pulumi_mfa_push._schema import digest
+
+    p = HmsConfigProvider()
+    inputs = p.inputs_of(dict(GOOD[HmsConfigProvider]))
+    outs = p.outputs(inputs, {})
+    assert "client_secret" not in outs and outs["client_secret_sha256"] == digest("s3cr3t-value")
+    assert not p.diff("APP/hms", outs, dict(GOOD[HmsConfigProvider])).changes
+    changed = p.diff("APP/hms", outs, dict(GOOD[HmsConfigProvider], client_secret="another-secret"))
+    assert changed.changes and not changed.replaces
+    # State written before digests (the value itself in outputs) still diffs correctly.
+    legacy = dict(GOOD[HmsConfigProvider])
+    assert not p.diff("APP/hms", legacy, dict(GOOD[HmsConfigProvider])).changes
+    assert "client_secret_sha256" in HmsConfigProvider.schema.secret_outputs()

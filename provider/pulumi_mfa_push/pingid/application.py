@@ -77,7 +77,7 @@ class ApplicationInputs(Schema):
     app_name: AppName = prop(description=f"the name, 1-{NAME_MAX} characters, unique per account ignoring case")
     app_enabled: bool = prop(False, description="whether the application is enabled")
     fcm_sender_id: SenderId | None = prop(None, description="the FCM sender ID (numeric)")
-    fcm_server_key: ServerKey | None = prop(None, description="the FCM legacy server key", secret=True)
+    fcm_server_key: ServerKey | None = prop(None, description="the FCM legacy server key", secret=True, write_only=True)
     adopt: bool = prop(False, description="take over an existing application with this id instead of failing")
 
     computed_outputs: ClassVar[dict[str, bool]] = {"shared_between_accounts": False}

@@ -156,14 +156,22 @@ class PushCredentialInputs(Schema):
     key: KeyId | None = prop(None, description="APNS: the 10-character key ID of the .p8 key", immutable=True)
     team_id: TeamId | None = prop(None, description="APNS: the 10-character Apple team ID", immutable=True)
     token: P8Key | None = prop(
-        None, description="APNS: the .p8 key file's PEM text (PKCS#8 EC P-256)", immutable=True, secret=True
+        None,
+        description="APNS: the .p8 key file's PEM text (PKCS#8 EC P-256)",
+        immutable=True,
+        secret=True,
+        write_only=True,
     )
     google_service_account_credentials: ServiceAccount | None = prop(
-        None, description="FCM_HTTP_V1: the Firebase service-account key file's JSON text", immutable=True, secret=True
+        None,
+        description="FCM_HTTP_V1: the Firebase service-account key file's JSON text",
+        immutable=True,
+        secret=True,
+        write_only=True,
     )
     client_id: HmsClientId | None = prop(None, description="HMS: the Huawei OAuth 2.0 client id", immutable=True)
     client_secret: HmsSecret | None = prop(
-        None, description="HMS: the Huawei OAuth 2.0 client secret", immutable=True, secret=True
+        None, description="HMS: the Huawei OAuth 2.0 client secret", immutable=True, secret=True, write_only=True
     )
 
     computed_outputs: ClassVar[dict[str, bool]] = {"credential_id": False, "created_at": False, "updated_at": False}

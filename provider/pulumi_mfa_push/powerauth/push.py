@@ -139,7 +139,7 @@ class ApnsConfigInputs(Schema):
         description="DEVELOPMENT or PRODUCTION (any case)"
     )
     private_key: Annotated[str, AfterValidator(_p8)] = prop(
-        description="the .p8 key's PEM text (EC P-256, PKCS#8)", secret=True
+        description="the .p8 key's PEM text (EC P-256, PKCS#8)", secret=True, write_only=True
     )
 
 
@@ -194,7 +194,7 @@ class ApnsConfig(DynamicResource, module="powerauth", name="ApnsConfig"):
 class FcmConfigInputs(Schema):
     application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
     service_account_json: Annotated[str, AfterValidator(_service_account)] = prop(
-        description="the Google service-account key file's JSON text", secret=True
+        description="the Google service-account key file's JSON text", secret=True, write_only=True
     )
     project_id: Ident | None = prop(
         None, description="the Firebase project id; defaults to project_id inside the service-account JSON"
@@ -252,7 +252,7 @@ class HmsConfigInputs(Schema):
     app_id: Ident = prop(description="the HMS app id")
     client_id: Ident = prop(description="the Huawei OAuth 2.0 client id")
     client_secret: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = prop(
-        description="the Huawei OAuth 2.0 client secret", secret=True
+        description="the Huawei OAuth 2.0 client secret", secret=True, write_only=True
     )
 
 
