@@ -104,7 +104,8 @@ class Schema(BaseModel):
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
             rows.append(
                 f"| `{name}` | {'yes' if info.is_required() else 'no'} | "
-                f"{'yes' if extra.get('immutable') else ''} | {'yes' if extra.get('secret') else ''} | "
+                f"{'yes' if extra.get('immutable') else ''} | "
+                f"{('yes, write-only' if extra.get('write_only') else 'yes') if extra.get('secret') else ''} | "
                 f"{info.description or ''} |"
             )
         for name, secret in cls.computed_outputs.items():
