@@ -47,7 +47,9 @@ def test_no_secret_in_state_output_or_logs(project: Project) -> None:
 
     project.run("preview", "--diff", stack="dev")
     project.run("up", "--yes", "--diff", stack="dev")
-    project.run("preview", "--diff", "--show-sames", stack="dev")
+    project.run(
+        "preview", "--diff", "--show-sames", "--show-config", "--show-replacement-steps", "--show-reads", stack="dev"
+    )
     project.run("refresh", "--yes", stack="dev")
     # A failing call: its error message must not carry a secret either.
     emu.faults(probability=1.0, statuses=[500], pathPattern="/push/hms")
