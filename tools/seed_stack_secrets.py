@@ -26,6 +26,8 @@ def main(argv: list[str]) -> int:
     dev.select_stack(stack, env)
     pulumi = str(Path(env["PATH"].split(":")[0]) / "pulumi")
     for key, value in values.items():
+        if key.startswith("_"):
+            continue  # a comment in the file
         args = [pulumi, "config", "set", "--secret", "--stack", stack, "--non-interactive"]
         if "[" in key or key.count(":") == 1 and "." in key.split(":", 1)[1]:
             args.insert(4, "--path")

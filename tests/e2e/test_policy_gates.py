@@ -91,3 +91,19 @@ def test_policy_config_changes_the_outcome(project: Project, tmp_path: Path) -> 
         "preview", "--policy-pack", PACK, "--policy-pack-config", str(strict), stack="legacy", check=False
     )
     assert out.returncode != 0 and "callback-authentication" in out.stdout + out.stderr
+
+
+def test_prod_example_previews_offline(project: Project) -> None:
+    """The prod example targets the real hosts; a preview of objects not yet created needs none."""
+    project.use_stack_file("prod")
+    out = project.run(
+        "preview",
+        "--policy-pack",
+        PACK,
+        "--policy-pack-config",
+        str(ROOT / "policies" / "config" / "prod.json"),
+        stack="prod",
+        check=False,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "12 to create" in out.stdout and "mfa-push-policies" in out.stdout
