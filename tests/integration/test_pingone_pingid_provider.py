@@ -26,6 +26,7 @@ from pulumi_mfa_push.pingid import _client as pid_client
 from pulumi_mfa_push.pingid.application import ApplicationProvider, get_application, list_applications
 from pulumi_mfa_push.pingone import _client as p1_client
 from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
+from pulumi_mfa_push.pingone.push_credential import _reads as _p1_reads
 
 CONSOLE_APP = "0c1a2b3c-4d5e-4f60-8172-93a4b5c6d7e8"  # seeded by the emulator, named in the console
 CRED_ROUTE = "POST /pingone/v1/environments/{envId}/applications/{appId}/pushCredentials"
@@ -343,6 +344,7 @@ def test_token_expiry_mid_run(emu: Emu, configure: Callable[..., None]) -> None:
     tokens._refresh_at = time.monotonic() + 3600
     time.sleep(1.5)
     emu.control("DELETE", "/requests")
+    _p1_reads.forget(f"{created.outs['environment_id']}/{created.outs['application_id']}")  # a new refresh
     assert P1.read(created.id, created.outs).id == created.id
     assert tokens.fetches == 3 and emu.hits(TOKEN_ROUTE) == 1
 

@@ -17,6 +17,7 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
 from .. import _transport
+from .._cache import ReadCache
 from .._errors import ApiError, ProviderError, TransportFailure
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import Schema, prop
@@ -133,6 +134,9 @@ def list_applications(client: _client.Client) -> list[dict[str, Any]]:
     return [i for i in items if isinstance(i, dict)]
 
 
+_reads: ReadCache[list[dict[str, Any]]] = ReadCache()
+
+
 def _lost(err: ProviderError) -> bool:
     """The create may have happened although we did not hear so."""
     return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))
@@ -241,6 +245,7 @@ class ApplicationProvider(SchemaProvider):
         return True
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        _reads.forget("applications")
         inputs: ApplicationInputs = self.inputs_of(props)
         client = _client.client()
         body = None
@@ -258,7 +263,9 @@ class ApplicationProvider(SchemaProvider):
         return None if body is None else (inputs.application_id, self.outputs(inputs, _computed(body)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        body = get_application(_client.client(), id_.lower())
+        # One list of the account's applications serves every application on refresh.
+        apps = _reads.get("applications", lambda: list_applications(_client.client()))
+        body = next((a for a in apps if str(a.get("id", "")).lower() == id_.lower()), None)
         if body is None:
             warn(f"PingID SDK application {id_} no longer exists (deleted in the console); removing it from the stack")
             return self.gone()
@@ -275,11 +282,13 @@ class ApplicationProvider(SchemaProvider):
         return ReadResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        _reads.forget("applications")
         inputs: ApplicationInputs = self.inputs_of(news)
         body = put_application(_client.client(), inputs)
         return UpdateResult(self.outputs(inputs, _computed(body)))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        _reads.forget("applications")
         client = _client.client()
         name = str(props.get("app_name") or id_)
         path = f"/applications/{id_}"

@@ -17,6 +17,7 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
 from .. import _transport
+from .._cache import ReadCache
 from .._errors import ApiError, ProviderError, TransportFailure
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import UNKNOWN, Schema, prop
@@ -203,6 +204,19 @@ def list_credentials(environment_id: str, application_id: str) -> list[dict[str,
     return [i for i in items if isinstance(i, dict)]
 
 
+_reads: ReadCache[list[dict[str, Any]] | None] = ReadCache()
+
+
+def _listed(environment_id: str, application_id: str) -> list[dict[str, Any]] | None:
+    """The application's credentials, or None when the application itself is gone."""
+    try:
+        return list_credentials(environment_id, application_id)
+    except ApiError as err:
+        if err.status == 404:
+            return None
+        raise
+
+
 def _lost(err: ProviderError) -> bool:
     """The create may have happened although we did not hear so."""
     return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))
@@ -266,6 +280,7 @@ class PushCredentialProvider(SchemaProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs: PushCredentialInputs = self.inputs_of(props)
+        _reads.forget(f"{inputs.environment_id}/{inputs.application_id}")
         api = _client.api()
         path = _client.credentials_path(inputs.environment_id, inputs.application_id)
         # What exists before we try: after a lost answer, anything new of our type is ours.
@@ -307,11 +322,10 @@ class PushCredentialProvider(SchemaProvider):
                 f"PingOne push credential {id_} cannot be read without environment_id and application_id "
                 "(dynamic resources cannot be imported)"
             )
-        try:
-            body = _client.api().request("GET", f"{_client.credentials_path(env, app)}/{id_}", idempotent=True).json()
-        except ApiError as err:
-            if err.status != 404:
-                raise
+        # One list per application serves all its credentials on refresh.
+        listed = _reads.get(f"{env}/{app}", lambda: _listed(env, app))
+        body = next((c for c in listed or [] if str(c.get("id")) == id_), None)
+        if body is None:
             warn(f"PingOne push credential {id_} no longer exists (deleted outside Pulumi); removing it from the stack")
             return self.gone()
         outs = {k: v for k, v in props.items() if k != "__provider"}
@@ -329,6 +343,7 @@ class PushCredentialProvider(SchemaProvider):
         return UpdateResult(self.outputs(inputs, {k: olds.get(k) for k in PushCredentialInputs.computed_outputs}))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        _reads.forget(f"{props.get('environment_id')}/{props.get('application_id')}")
         path = f"{_client.credentials_path(props['environment_id'], props['application_id'])}/{id_}"
         try:
             _client.api().request("DELETE", path, idempotent=True, ok=(200, 204))
