@@ -2,6 +2,7 @@
 .PHONY: bootstrap demo test preview deploy destroy refresh emulator emulator-stop lint bench
 
 PY := .venv/bin/python
+STACK ?= dev
 
 bootstrap:
 	@bash tools/bootstrap.sh >/dev/null
