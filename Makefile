@@ -34,3 +34,6 @@ emulator-stop:
 lint: bootstrap
 	@$(PY) -m ruff check provider policies tools tests emulator
 	@$(PY) -m mypy --strict provider/pulumi_mfa_push
+
+bench: bootstrap
+	@$(PY) bench/run.py $(BENCH_ARGS)
