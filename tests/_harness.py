@@ -4,7 +4,6 @@ real Pulumi CLI on a throw-away project with a file backend."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -194,7 +193,7 @@ class Project:
         env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
         env["PULUMI_RUNTIME_VIRTUALENV"] = str(ROOT / ".venv")
         self.env = env
-        self.pulumi_bin = str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi")
+        self.pulumi_bin = dev.pulumi_bin(env)
         self.outputs_seen: list[str] = []
 
     def run(
@@ -230,7 +229,11 @@ class Project:
         self.env["PULUMI_CONFIG_PASSPHRASE"] = dev.DEV_PASSPHRASE
         subprocess.run(
             [self.pulumi_bin, "stack", "init", stack, "--non-interactive"],
-            cwd=self.dir, env=self.env, text=True, capture_output=True, check=True,
+            cwd=self.dir,
+            env=self.env,
+            text=True,
+            capture_output=True,
+            check=True,
         )
 
     def configure(self, stack: str, objects: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
@@ -281,12 +284,3 @@ class Project:
     def resources(self, stack: str = "test", type_suffix: str = "") -> list[dict[str, Any]]:
         res = self.export(stack)["deployment"].get("resources") or []
         return [r for r in res if r["type"].startswith("pulumi-python:dynamic/") and r["type"].endswith(type_suffix)]
-
-
-def no_changes(preview_output: str) -> bool:
-    return (
-        "+ " not in preview_output
-        and "~ " not in preview_output
-        and "- " not in preview_output
-        and ("unchanged" in preview_output)
-    )

@@ -9,7 +9,6 @@ import argparse
 import base64
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +40,11 @@ def engine_bin() -> Path:
     path = Path(out.stdout.strip().splitlines()[-1])
     os.environ["MFA_PUSH_ENGINE_BIN"] = str(path)
     return path
+
+
+def pulumi_bin(env: dict[str, str]) -> str:
+    """The engine's `pulumi`, first on the PATH that `pulumi_env()` builds."""
+    return str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi")
 
 
 def pulumi_env(backend: Path | None = None, home: Path | None = None) -> dict[str, str]:
@@ -78,7 +82,7 @@ def pulumi(
     args: list[str], *, cwd: Path = ROOT, capture: bool = False, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = env or pulumi_env()
-    cmd = [str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi"), *args]
+    cmd = [pulumi_bin(env), *args]
     if capture:
         return subprocess.run(cmd, cwd=cwd, env=env, text=True, capture_output=True, check=False)
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -244,16 +248,19 @@ def _ping_summary(info: dict[str, Any]) -> None:
             creds = json.loads(resp.read())["_embedded"]["pushCredentials"]
         print(f"  PingOne application {app_id}: push credentials {[c['type'] for c in creds] or 'none'}")
     pid = info["pingid"]
-    os.environ.update(
-        PINGID_URL=pid["baseUrl"],
-        PINGID_ACCOUNT_ID=pid["accountId"],
-        PINGID_API_KEY=pid["apiKey"],
-        PINGID_TOKEN=pid["token"],
-        PINGID_ALLOW_INSECURE_HTTP="true",
-    )
+    from pulumi_mfa_push import _settings
     from pulumi_mfa_push.pingid import _client as pingid
     from pulumi_mfa_push.pingid.application import decode_name, list_applications
 
+    _settings.update(
+        {
+            "pingid:url": pid["baseUrl"],
+            "pingid:accountId": pid["accountId"],
+            "pingid:apiKey": pid["apiKey"],
+            "pingid:token": pid["token"],
+            "pingid:allowInsecureHttp": "true",
+        }
+    )
     apps = list_applications(pingid.client())
     for app in apps:
         state = "enabled" if app.get("appEnabled") else "disabled"
@@ -283,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         if ns.cmd == "demo":
             return demo()
         if ns.cmd in ("preview", "deploy", "destroy", "refresh"):
-            if ns.cmd != "preview":
-                ensure_emulator() if ns.stack == "dev" else None
+            if ns.cmd != "preview" and ns.stack == "dev":
+                ensure_emulator()
             return gated({"deploy": "up"}.get(ns.cmd, ns.cmd), ns.stack)
         if ns.cmd == "emulator":
             if ns.action == "start":
@@ -303,5 +310,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    shutil.which("go")
     sys.exit(main())

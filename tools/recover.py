@@ -41,9 +41,8 @@ def _provider(resource_type: str) -> Any:
     return getattr(importlib.import_module(module), cls)()
 
 
-def _pulumi(args: list[str], env: dict[str, str], cwd: Path, input_: str | None = None) -> str:
-    pulumi = str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi")
-    out = subprocess.run([pulumi, *args], cwd=cwd, env=env, text=True, capture_output=True, input=input_, check=False)
+def _pulumi(args: list[str], env: dict[str, str], cwd: Path) -> str:
+    out = subprocess.run([dev.pulumi_bin(env), *args], cwd=cwd, env=env, text=True, capture_output=True, check=False)
     if out.returncode != 0:
         raise dev.SetupError(f"pulumi {args[0]} {args[1] if len(args) > 1 else ''} failed: {out.stderr.strip()}")
     return out.stdout
@@ -63,23 +62,21 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-def _settings(stack: str, env: dict[str, str], cwd: Path) -> None:
+def _load_settings(stack: str, env: dict[str, str], cwd: Path) -> None:
+    """The stack's provider settings, so that the providers can look objects up here."""
     from pulumi_mfa_push import _settings
 
     config = json.loads(_pulumi(["config", "--show-secrets", "--json", "--stack", stack], env, cwd))
-
-    class _Config:
-        _props = {k: v.get("value") for k, v in config.items()}
-
-    _settings.remember(_Config())
+    _settings.update({k: v.get("value") for k, v in config.items()})
 
 
 def recover(stack: str, cwd: Path = dev.ROOT, env: dict[str, str] | None = None) -> list[str]:
     env = env or dev.pulumi_env()
     # The killed process left its lock behind: `pulumi cancel` removes it.
-    pulumi = str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi")
-    subprocess.run([pulumi, "cancel", "--yes", "--stack", stack], cwd=cwd, env=env, capture_output=True, check=False)
-    _settings(stack, env, cwd)
+    subprocess.run(
+        [dev.pulumi_bin(env), "cancel", "--yes", "--stack", stack], cwd=cwd, env=env, capture_output=True, check=False
+    )
+    _load_settings(stack, env, cwd)
     state = json.loads(_pulumi(["stack", "export", "--stack", stack], env, cwd))
     plain = json.loads(_pulumi(["stack", "export", "--show-secrets", "--stack", stack], env, cwd))
     plain_inputs = {

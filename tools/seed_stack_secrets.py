@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     values: dict[str, str] = json.loads(Path(path).read_text())
     env = dev.pulumi_env()
     dev.select_stack(stack, env)
-    pulumi = str(Path(env["PATH"].split(":")[0]) / "pulumi")
+    pulumi = dev.pulumi_bin(env)
     for key, value in values.items():
         if key.startswith("_"):
             continue  # a comment in the file

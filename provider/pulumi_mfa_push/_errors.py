@@ -39,3 +39,9 @@ class ApiError(ProviderError):
 
 class TransportFailure(ProviderError):
     """The API could not be reached (after retries)."""
+
+
+def answer_may_be_lost(err: Exception) -> bool:
+    """A non-idempotent call failed in a way that says nothing about whether it happened:
+    the server may have acted before the answer was lost or refused for a passing reason."""
+    return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))

@@ -40,7 +40,6 @@ class SchemaProvider(ResourceProvider):
 
     # -- preview ---------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        _quiet.install()
         inputs, failures = _schema.validate(self.schema, news)
         if not failures:
             failures = [_schema.Failure(p, r) for p, r in self.check_more(inputs)]

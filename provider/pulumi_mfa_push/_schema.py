@@ -3,6 +3,9 @@ immutable, secret or computed. Check, diff, secret handling and docs are derived
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import re
 from typing import Any, ClassVar
 
@@ -67,28 +70,29 @@ class Schema(BaseModel):
         return _no_hostile(value)
 
     @classmethod
-    def _flag(cls, name: str) -> list[str]:
+    @functools.cache
+    def _flag(cls, name: str) -> tuple[str, ...]:
         out = []
         for field_name, info in cls.model_fields.items():
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
             if extra.get(name):
                 out.append(field_name)
-        return out
+        return tuple(out)
 
     @classmethod
-    def immutable_fields(cls) -> list[str]:
+    def immutable_fields(cls) -> tuple[str, ...]:
         return cls._flag("immutable")
 
     @classmethod
-    def secret_fields(cls) -> list[str]:
+    def secret_fields(cls) -> tuple[str, ...]:
         return cls._flag("secret")
 
     @classmethod
-    def write_only_fields(cls) -> list[str]:
+    def write_only_fields(cls) -> tuple[str, ...]:
         return cls._flag("write_only")
 
     @classmethod
-    def unmanaged_when_none_fields(cls) -> list[str]:
+    def unmanaged_when_none_fields(cls) -> tuple[str, ...]:
         return cls._flag("unmanaged_when_none")
 
     @classmethod
@@ -119,9 +123,6 @@ def digest_key(field: str) -> str:
 
 def digest(value: Any) -> str:
     """What state keeps of a write-only secret: enough to see that it changed."""
-    import hashlib
-    import json
-
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

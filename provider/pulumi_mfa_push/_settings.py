@@ -19,8 +19,13 @@ def remember(config: Any) -> None:
     """Keep the stack config handed to `configure()` (a pulumi.dynamic.Config)."""
     raw = getattr(config, "_props", None)
     if isinstance(raw, dict):
-        with _lock:
-            _config.update(raw)
+        update(raw)
+
+
+def update(values: dict[str, Any]) -> None:
+    """Settings as `namespace:key -> value`, for tools that run providers outside Pulumi."""
+    with _lock:
+        _config.update(values)
 
 
 def get(key: str, env: str | None = None, default: str | None = None) -> str | None:

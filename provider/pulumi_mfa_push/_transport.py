@@ -13,7 +13,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,24 +23,6 @@ from ._errors import ApiError, ProviderError, TransportFailure
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ErrorParser = Callable[[httpx.Response], tuple[str, str, str]]
-
-
-@dataclass
-class Stats:
-    """Calls and retries made by this process, for tests and benchmarks."""
-
-    calls: int = 0
-    retries: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self, retry: bool) -> None:
-        with self.lock:
-            self.calls += 1
-            if retry:
-                self.retries += 1
-
-
-STATS = Stats()
 
 
 def is_loopback(host: str) -> bool:
@@ -163,14 +144,11 @@ class Api:
         **kwargs: Any,
     ) -> httpx.Response:
         """Send one call; retry it only when it is idempotent. Raise ApiError on an error answer."""
-        attempts = {"n": 0}
 
         def once() -> httpx.Response:
             request = self.build(method, path, **kwargs)
             if sign is not None:
                 sign(request)
-            STATS.count(retry=attempts["n"] > 0)
-            attempts["n"] += 1
             response = self.send(request)
             response.read()
             if idempotent and response.status_code in RETRY_STATUSES:

@@ -28,8 +28,20 @@ def test_unknown_field_in_stack_config(project: Project) -> None:
 
 
 def test_reference_to_an_undeclared_application(project: Project) -> None:
-    project.init(objects={"powerauthHms": [{"name": "h", "application": "nope", "projectId": "p", "appId": "a",
-                                            "clientId": "c", "clientSecret": "s"}]})
+    project.init(
+        objects={
+            "powerauthHms": [
+                {
+                    "name": "h",
+                    "application": "nope",
+                    "projectId": "p",
+                    "appId": "a",
+                    "clientId": "c",
+                    "clientSecret": "s",
+                }
+            ]
+        }
+    )
     out = project.preview(check=False)
     text = out.stdout + out.stderr
     assert out.returncode != 0 and "application 'nope' is not declared" in text

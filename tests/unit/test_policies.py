@@ -892,7 +892,7 @@ def decrypted_config(name: str) -> dict[str, Any]:
         shutil.copy(STACKS / f"Pulumi.{name}.yaml", work / "stacks" / f"Pulumi.{name}.yaml")
         env = dev.pulumi_env(backend=work / "backend", home=work / "home")
         env["PULUMI_CONFIG_PASSPHRASE"] = dev.DEV_PASSPHRASE
-        pulumi = str(Path(env["PATH"].split(":")[0]) / "pulumi")
+        pulumi = dev.pulumi_bin(env)
         subprocess.run(
             [pulumi, "stack", "init", name, "--non-interactive"], cwd=work, env=env, check=True, capture_output=True
         )

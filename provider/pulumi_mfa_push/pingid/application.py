@@ -18,7 +18,7 @@ from pydantic import AfterValidator, StringConstraints
 
 from .. import _transport
 from .._cache import ReadCache
-from .._errors import ApiError, ProviderError, TransportFailure
+from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import Schema, prop
 from . import _client
@@ -137,11 +137,6 @@ def list_applications(client: _client.Client) -> list[dict[str, Any]]:
 _reads: ReadCache[list[dict[str, Any]]] = ReadCache()
 
 
-def _lost(err: ProviderError) -> bool:
-    """The create may have happened although we did not hear so."""
-    return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))
-
-
 def _refused(response: httpx.Response, what: str) -> ApiError:
     code, message, details = _client.parse_error(response)
     return ApiError(_client.API_NAME, response.request.method, what, response.status_code, code, message, details)
@@ -199,7 +194,7 @@ def create_application(client: _client.Client, inputs: ApplicationInputs) -> dic
                 "POST", "/applications", json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409)
             )
         except ProviderError as err:
-            if not _lost(err):
+            if not answer_may_be_lost(err):
                 raise
             existing = get_application(client, inputs.application_id)
             if existing is not None:

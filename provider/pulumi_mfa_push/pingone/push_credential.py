@@ -18,7 +18,7 @@ from pydantic import AfterValidator, StringConstraints
 
 from .. import _transport
 from .._cache import ReadCache
-from .._errors import ApiError, ProviderError, TransportFailure
+from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import UNKNOWN, Schema, prop
 from . import _client
@@ -217,11 +217,6 @@ def _listed(environment_id: str, application_id: str) -> list[dict[str, Any]] | 
         raise
 
 
-def _lost(err: ProviderError) -> bool:
-    """The create may have happened although we did not hear so."""
-    return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))
-
-
 def _ours(inputs: PushCredentialInputs, before: set[str]) -> dict[str, Any] | None:
     """After a lost answer: a credential of our type that was not there before our first
     attempt, so our attempt made it. Ids, not timestamps: the server's clock is not ours."""
@@ -290,7 +285,7 @@ class PushCredentialProvider(SchemaProvider):
             try:
                 response = api.request("POST", path, json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409))
             except ProviderError as err:
-                if not _lost(err):
+                if not answer_may_be_lost(err):
                     raise
                 body = _ours(inputs, before)
                 if body is not None:

@@ -58,19 +58,12 @@ def _fetch_push(application_id: str) -> dict[str, Any] | None:
         return None
 
 
-class _PushCache:
-    """One GET of an application's push configuration serves APNs, FCM and HMS on refresh."""
-
-    def __init__(self) -> None:
-        self._cache: ReadCache[dict[str, Any] | None] = ReadCache()
-
-    def get(self, application_id: str) -> dict[str, Any] | None:
-        return self._cache.get(application_id, lambda: _fetch_push(application_id))
-
-    def forget(self, application_id: str) -> None:
-        self._cache.forget(application_id)
-
-
-push_cache = _PushCache()
-#: Refresh reads of application details and callback lists, shared the same way.
+#: Refresh reads that the resources of one application share: its details, its callback list
+#: and its push configuration are each fetched once, whatever number of resources read them.
 reads: ReadCache[Any] = ReadCache()
+
+
+def push_config(application_id: str) -> dict[str, Any] | None:
+    """The application's push configuration; one GET serves APNs, FCM and HMS on refresh."""
+    result: dict[str, Any] | None = reads.get(f"push/{application_id}", lambda: _fetch_push(application_id))
+    return result

@@ -32,4 +32,3 @@ def _app_id(value: str) -> str:
 
 ApplicationId = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_app_id)]
 Roles = Annotated[list[str], AfterValidator(_roles)]
-NonEmptyRoles = Annotated[list[str], StringConstraints(), AfterValidator(_roles)]

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
-from .._errors import ApiError, ProviderError, TransportFailure
+from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import Schema, prop
 from . import _client
@@ -89,9 +89,11 @@ class ApplicationProvider(SchemaProvider):
                 )
                 .json()
             )
-        except ApiError as err:
-            if err.status >= 500 or err.status == 429:
+        except ProviderError as err:
+            if answer_may_be_lost(err):
                 body = self._reconcile(app_id, err)
+            elif not isinstance(err, ApiError):
+                raise
             elif not inputs.adopt:
                 existing = get_application(app_id) if err.status == 400 else None
                 if existing is not None:
@@ -104,8 +106,6 @@ class ApplicationProvider(SchemaProvider):
                 body = get_application(app_id)
                 if body is None:
                     raise
-        except TransportFailure as err:
-            body = self._reconcile(app_id, err)
         body = self._converge_roles(app_id, inputs.roles, body)
         return CreateResult(app_id, self.outputs(inputs, _computed(body)) | {"roles": body.get("roles", [])})
 
@@ -124,14 +124,12 @@ class ApplicationProvider(SchemaProvider):
                     .json()
                 )
                 return created
-            except ApiError as again:
-                if again.status < 500 and again.status != 429:
+            except ProviderError as again:
+                if not answer_may_be_lost(again):
                     body = get_application(app_id)
                     if body is not None:
                         return body
                     raise
-                err = again
-            except TransportFailure as again:
                 err = again
         raise err
 

@@ -29,11 +29,6 @@ class ApplicationRolesInputs(Schema):
 class ApplicationRolesProvider(SchemaProvider):
     schema = ApplicationRolesInputs
 
-    def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
-        if isinstance(inputs.get("roles"), list) and not inputs["roles"]:
-            return [("roles", "`roles` must list at least one role; delete the role set instead")]
-        return []
-
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs: ApplicationRolesInputs = self.inputs_of(props)
         # Role adds are idempotent, so a retried create cannot duplicate anything.

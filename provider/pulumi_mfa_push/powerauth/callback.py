@@ -11,7 +11,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from .._errors import ApiError, TransportFailure
+from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider
 from .._schema import Schema, prop
 from . import _client
@@ -149,20 +149,20 @@ class CallbackProvider(SchemaProvider):
         inputs: CallbackInputs = self.inputs_of(props)
         path = f"/v2/admin/applications/{inputs.application_id}/callbacks"
         _client.reads.forget(f"callbacks/{inputs.application_id}")
-        cb: dict[str, Any] | None = None
-        for attempt in range(4):
+        for attempt in range(1, 5):
             try:
-                cb = _client.api().request("POST", path, json=_body(inputs, True), idempotent=False).json()
-                break
-            except (ApiError, TransportFailure) as err:
-                if isinstance(err, ApiError) and err.status < 500 and err.status != 429:
+                cb: dict[str, Any] | None = (
+                    _client.api().request("POST", path, json=_body(inputs, True), idempotent=False).json()
+                )
+            except ProviderError as err:
+                if not answer_may_be_lost(err):
                     raise
-                # The answer may have been lost after the server stored the callback.
+                # The server may have stored the callback before the answer was lost.
                 cb = self._find(inputs)
-                if cb is not None or attempt == 3:
-                    if cb is None:
-                        raise
-                    break
+                if cb is None and attempt == 4:
+                    raise
+            if cb is not None:
+                break
         assert cb is not None
         return CreateResult(str(cb["callbackId"]), self.outputs(inputs, _computed(cb)))
 

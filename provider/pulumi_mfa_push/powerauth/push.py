@@ -92,7 +92,7 @@ class _PushProvider(SchemaProvider):
             )
             .json()
         )
-        _client.push_cache.forget(inputs.application_id)
+        _client.reads.forget(f"push/{inputs.application_id}")
         return body
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -101,7 +101,7 @@ class _PushProvider(SchemaProvider):
         return CreateResult(f"{inputs.application_id}/{self.platform}", self.outputs(inputs, {}))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        body = _client.push_cache.get(props["application_id"])
+        body = _client.push_config(props["application_id"])
         data = (body or {}).get(self.platform)
         if not data:
             return self.gone()
@@ -122,7 +122,7 @@ class _PushProvider(SchemaProvider):
         except ApiError as err:
             if not _client.is_unknown_application(err):
                 raise
-        _client.push_cache.forget(props["application_id"])
+        _client.reads.forget(f"push/{props['application_id']}")
 
 
 # ---- APNs ------------------------------------------------------------------------------
@@ -204,9 +204,6 @@ class FcmConfigInputs(Schema):
 class FcmConfigProvider(_PushProvider):
     schema = FcmConfigInputs
     platform = "fcm"
-
-    def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
-        return []
 
     def inputs_of(self, props: dict[str, Any]) -> FcmConfigInputs:
         inputs: FcmConfigInputs = super().inputs_of(props)
