@@ -18,33 +18,19 @@ def _snake(key: str) -> str:
 
 
 def _kinds() -> dict[str, tuple[Callable[..., pulumi.Resource], str]]:
-    from pulumi_mfa_push import powerauth
+    """`mfa-push:<list>` -> (resource class, API), from the library's registry.
 
-    kinds: dict[str, tuple[Callable[..., pulumi.Resource], str]] = {
-        "powerauthApplications": (powerauth.Application, "powerauth"),
-    }
-    for attr, key in (
-        ("ApplicationRoles", "powerauthRoleSets"),
-        ("Callback", "powerauthCallbacks"),
-        ("ApnsConfig", "powerauthApns"),
-        ("FcmConfig", "powerauthFcm"),
-        ("HmsConfig", "powerauthHms"),
-    ):
-        if hasattr(powerauth, attr):
-            kinds[key] = (getattr(powerauth, attr), "powerauth")
+    Any import failure stops the program: declaring fewer resources than the stack holds
+    would make `pulumi up` plan to delete the rest."""
     try:
-        from pulumi_mfa_push import pingone
+        from pulumi_mfa_push import registry
 
-        kinds["pingonePushCredentials"] = (pingone.PushCredential, "pingone")
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from pulumi_mfa_push import pingid
-
-        kinds["pingidApplications"] = (pingid.Application, "pingid")
-    except (ImportError, AttributeError):
-        pass
-    return kinds
+        return {kind.stack_key: (kind.resource, kind.api) for kind in registry.kinds()}
+    except Exception as exc:
+        raise pulumi.RunError(
+            f"cannot load pulumi_mfa_push ({type(exc).__name__}: {exc}); nothing was planned. "
+            "Fix the installation (pip install pulumi-mfa-push into the project's virtualenv) and run again."
+        ) from exc
 
 
 OPTION_KEYS = {"protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges"}

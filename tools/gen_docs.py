@@ -9,25 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pulumi_mfa_push.pingid.application import ApplicationProvider as PingIdApplication
-from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
-from pulumi_mfa_push.powerauth.application import ApplicationProvider
-from pulumi_mfa_push.powerauth.application_roles import ApplicationRolesProvider
-from pulumi_mfa_push.powerauth.callback import CallbackProvider
-from pulumi_mfa_push.powerauth.push import ApnsConfigProvider, FcmConfigProvider, HmsConfigProvider
+from pulumi_mfa_push import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "docs" / "resources.md"
-RESOURCES = [
-    ("pulumi_mfa_push.powerauth.Application", ApplicationProvider),
-    ("pulumi_mfa_push.powerauth.ApplicationRoles", ApplicationRolesProvider),
-    ("pulumi_mfa_push.powerauth.Callback", CallbackProvider),
-    ("pulumi_mfa_push.powerauth.ApnsConfig", ApnsConfigProvider),
-    ("pulumi_mfa_push.powerauth.FcmConfig", FcmConfigProvider),
-    ("pulumi_mfa_push.powerauth.HmsConfig", HmsConfigProvider),
-    ("pulumi_mfa_push.pingone.PushCredential", PushCredentialProvider),
-    ("pulumi_mfa_push.pingid.Application", PingIdApplication),
-]
 
 
 def render() -> str:
@@ -39,10 +24,10 @@ def render() -> str:
         "Pulumi secrets whatever you pass.",
         "",
     ]
-    for name, provider in RESOURCES:
-        module = sys.modules[provider.__module__]
+    for kind in registry.kinds():
+        module = sys.modules[kind.provider.__module__]
         doc = (module.__doc__ or "").strip()
-        parts += [f"## `{name}`", "", doc, "", provider.schema.describe(), ""]
+        parts += [f"## `{kind.qualname}`", "", doc, "", kind.schema.describe(), ""]
     return "\n".join(parts)
 
 

@@ -12,7 +12,6 @@ create is idempotent, is simply cleared. Then run `pulumi refresh` and `pulumi u
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -24,21 +23,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import dev  # noqa: E402
 
-PROVIDERS = {
-    "powerauth:Application": "pulumi_mfa_push.powerauth.application:ApplicationProvider",
-    "powerauth:ApplicationRoles": "pulumi_mfa_push.powerauth.application_roles:ApplicationRolesProvider",
-    "powerauth:Callback": "pulumi_mfa_push.powerauth.callback:CallbackProvider",
-    "powerauth:ApnsConfig": "pulumi_mfa_push.powerauth.push:ApnsConfigProvider",
-    "powerauth:FcmConfig": "pulumi_mfa_push.powerauth.push:FcmConfigProvider",
-    "powerauth:HmsConfig": "pulumi_mfa_push.powerauth.push:HmsConfigProvider",
-    "pingone:PushCredential": "pulumi_mfa_push.pingone.push_credential:PushCredentialProvider",
-    "pingid:Application": "pulumi_mfa_push.pingid.application:ApplicationProvider",
-}
-
 
 def _provider(resource_type: str) -> Any:
-    module, cls = PROVIDERS[resource_type.rsplit("/", 1)[-1]].split(":")
-    return getattr(importlib.import_module(module), cls)()
+    from pulumi_mfa_push import registry
+
+    return registry.by_token(resource_type).provider()
 
 
 def _pulumi(args: list[str], env: dict[str, str], cwd: Path) -> str:

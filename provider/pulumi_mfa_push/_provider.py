@@ -89,20 +89,25 @@ class SchemaProvider(ResourceProvider):
 
 
 class DynamicResource(pulumi.dynamic.Resource):
-    """A dynamic resource whose secret inputs and outputs follow its schema."""
+    """A dynamic resource whose secret inputs and outputs follow its schema.
+
+    Subclasses name their provider in `provider_type`; the registry and tools find the
+    schema through it."""
+
+    provider_type: ClassVar[type[SchemaProvider]]
+
+    @classmethod
+    def resource_type_name(cls) -> str:
+        """`dynamic/<module>:<name>`, as given in the class statement."""
+        return cls._resource_type_name
 
     @staticmethod
     def props_of(arguments: dict[str, Any]) -> dict[str, Any]:
         """The constructor's keyword arguments (its `locals()`) as the resource's properties."""
         return {k: v for k, v in arguments.items() if k not in ("self", "name", "opts", "__class__")}
 
-    def __init__(
-        self,
-        provider: SchemaProvider,
-        name: str,
-        props: dict[str, Any],
-        opts: pulumi.ResourceOptions | None,
-    ) -> None:
+    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
+        provider = self.provider_type()
         schema = provider.schema
         props = dict(props)
         for key in schema.secret_fields():

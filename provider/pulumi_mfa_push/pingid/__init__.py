@@ -1,5 +1,8 @@
 """PingID SDK: applications."""
 
+from ..registry import ResourceKind
 from .application import Application
 
-__all__ = ["Application"]
+RESOURCES = (ResourceKind(Application, stack_key="pingidApplications"),)
+
+__all__ = ["RESOURCES", "Application"]

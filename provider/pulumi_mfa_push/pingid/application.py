@@ -310,6 +310,8 @@ class Application(DynamicResource, module="pingid", name="Application"):
     """A PingID SDK application. There is no API to delete one: deleting (or replacing) it
     disables it and renames it to `<name> (retired <UTC time>)`, with a warning."""
 
+    provider_type = ApplicationProvider
+
     application_id: pulumi.Output[str]
     app_name: pulumi.Output[str]
     app_enabled: pulumi.Output[bool]
@@ -329,4 +331,4 @@ class Application(DynamicResource, module="pingid", name="Application"):
         adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(ApplicationProvider(), name, self.props_of(locals()), opts)
+        super().__init__(name, self.props_of(locals()), opts)

@@ -1,5 +1,8 @@
 """PingOne: MFA push credentials of native applications."""
 
+from ..registry import ResourceKind
 from .push_credential import PushCredential
 
-__all__ = ["PushCredential"]
+RESOURCES = (ResourceKind(PushCredential, stack_key="pingonePushCredentials"),)
+
+__all__ = ["RESOURCES", "PushCredential"]

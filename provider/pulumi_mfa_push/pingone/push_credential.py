@@ -357,6 +357,8 @@ class PushCredential(DynamicResource, module="pingone", name="PushCredential"):
     The secrets (`token`, `google_service_account_credentials`, `client_secret`) are never
     returned by PingOne, so a refresh cannot detect that they were changed elsewhere."""
 
+    provider_type = PushCredentialProvider
+
     environment_id: pulumi.Output[str]
     application_id: pulumi.Output[str]
     type: pulumi.Output[str]
@@ -384,4 +386,4 @@ class PushCredential(DynamicResource, module="pingone", name="PushCredential"):
         client_secret: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(PushCredentialProvider(), name, self.props_of(locals()), opts)
+        super().__init__(name, self.props_of(locals()), opts)

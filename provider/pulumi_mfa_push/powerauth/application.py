@@ -182,6 +182,8 @@ class ApplicationProvider(SchemaProvider):
 class Application(DynamicResource, module="powerauth", name="Application"):
     """A PowerAuth Cloud application. `roles`, when given, is the exact role set."""
 
+    provider_type = ApplicationProvider
+
     application_id: pulumi.Output[str]
     roles: pulumi.Output[list[str]]
     service_base_url: pulumi.Output[str]
@@ -198,4 +200,4 @@ class Application(DynamicResource, module="powerauth", name="Application"):
         adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(ApplicationProvider(), name, self.props_of(locals()), opts)
+        super().__init__(name, self.props_of(locals()), opts)

@@ -65,6 +65,8 @@ class ApplicationRolesProvider(SchemaProvider):
 class ApplicationRoles(DynamicResource, module="powerauth", name="ApplicationRoles"):
     """Roles this stack ensures on a PowerAuth application, without owning the others."""
 
+    provider_type = ApplicationRolesProvider
+
     application_id: pulumi.Output[str]
     roles: pulumi.Output[list[str]]
 
@@ -75,4 +77,4 @@ class ApplicationRoles(DynamicResource, module="powerauth", name="ApplicationRol
         roles: pulumi.Input[list[pulumi.Input[str]]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(ApplicationRolesProvider(), name, self.props_of(locals()), opts)
+        super().__init__(name, self.props_of(locals()), opts)

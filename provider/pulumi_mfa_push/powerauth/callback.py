@@ -238,6 +238,8 @@ class CallbackProvider(SchemaProvider):
 class Callback(DynamicResource, module="powerauth", name="Callback"):
     """A PowerAuth callback URL notified on registration or operation status changes."""
 
+    provider_type = CallbackProvider
+
     application_id: pulumi.Output[str]
     callback_name: pulumi.Output[str]
     type: pulumi.Output[str]
@@ -260,4 +262,4 @@ class Callback(DynamicResource, module="powerauth", name="Callback"):
     ) -> None:
         if isinstance(http_basic, HttpBasicAuth):
             http_basic = {"username": http_basic.username, "password": http_basic.password}
-        super().__init__(CallbackProvider(), name, self.props_of(locals()), opts)
+        super().__init__(name, self.props_of(locals()), opts)

@@ -169,6 +169,8 @@ class ApnsConfigProvider(_PushProvider):
 class ApnsConfig(DynamicResource, module="powerauth", name="ApnsConfig"):
     """APNs (Apple) push configuration of a PowerAuth application."""
 
+    provider_type = ApnsConfigProvider
+
     application_id: pulumi.Output[str]
     topic: pulumi.Output[str]
     key_id: pulumi.Output[str]
@@ -187,7 +189,7 @@ class ApnsConfig(DynamicResource, module="powerauth", name="ApnsConfig"):
         private_key: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(ApnsConfigProvider(), name, self.props_of(locals()), opts)
+        super().__init__(name, self.props_of(locals()), opts)
 
 
 # ---- FCM -------------------------------------------------------------------------------
@@ -227,6 +229,8 @@ class FcmConfigProvider(_PushProvider):
 class FcmConfig(DynamicResource, module="powerauth", name="FcmConfig"):
     """FCM (Google) push configuration of a PowerAuth application."""
 
+    provider_type = FcmConfigProvider
+
     application_id: pulumi.Output[str]
     service_account_json: pulumi.Output[str]
     project_id: pulumi.Output[str]
@@ -239,7 +243,7 @@ class FcmConfig(DynamicResource, module="powerauth", name="FcmConfig"):
         project_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(FcmConfigProvider(), name, self.props_of(locals()), opts)
+        super().__init__(name, self.props_of(locals()), opts)
 
 
 # ---- HMS -------------------------------------------------------------------------------
@@ -272,6 +276,8 @@ class HmsConfigProvider(_PushProvider):
 class HmsConfig(DynamicResource, module="powerauth", name="HmsConfig"):
     """HMS (Huawei) push configuration of a PowerAuth application."""
 
+    provider_type = HmsConfigProvider
+
     application_id: pulumi.Output[str]
     project_id: pulumi.Output[str]
     app_id: pulumi.Output[str]
@@ -288,4 +294,4 @@ class HmsConfig(DynamicResource, module="powerauth", name="HmsConfig"):
         client_secret: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(HmsConfigProvider(), name, self.props_of(locals()), opts)
+        super().__init__(name, self.props_of(locals()), opts)
