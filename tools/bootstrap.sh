@@ -29,6 +29,11 @@ PY_VER="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 version_ge "$PY_VER" "$PY_MIN" || die "Python ${PY_VER} is too old: needs >= ${PY_MIN}."
 
 # ---- Python virtualenv ----------------------------------------------------------------
+# Two bootstraps at once (two make targets, two CI jobs on one runner) wait for each other
+# instead of installing into the same virtualenv or moving each other's half-built engine.
+mkdir -p "$ROOT/.state"
+exec 8>"$ROOT/.state/bootstrap.lock"
+flock 8
 VENV="$ROOT/.venv"
 STAMP="$VENV/.mfa-push-stamp"
 WANT="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements.lock" | sha256sum | cut -c1-16)"
@@ -48,9 +53,14 @@ ln -sfn ../.venv "$ROOT/stacks/.venv"
 
 # ---- Pulumi engine --------------------------------------------------------------------
 MOD="$ROOT/tools/pulumi"
-KEY="$(cat "$MOD/go.mod" "$MOD/go.sum" "$MOD"/langhost/*.go 2>/dev/null | sha256sum | cut -c1-12)"
+# Tests do not go into the binaries, so they do not change the key.
+KEY="$(find "$MOD/go.mod" "$MOD/go.sum" "$MOD/langhost" -maxdepth 1 -name '*.go' ! -name '*_test.go' -o -name 'go.*' -type f \
+  | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-mfa-push/engine-v${PULUMI_VERSION}-${KEY}"
 BIN="$CACHE/bin"
+mkdir -p "$(dirname "$CACHE")"
+exec 9>"$CACHE.lock"
+flock 9
 if [ -x "$BIN/pulumi" ] && [ -x "$BIN/pulumi-language-python" ] && [ -x "$BIN/pulumi-resource-pulumi-python" ] \
    && [ -x "$BIN/pulumi-language-python-exec" ]; then
   say "Pulumi engine v${PULUMI_VERSION} found in $BIN"
