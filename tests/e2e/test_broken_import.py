@@ -37,7 +37,10 @@ def test_a_broken_import_plans_no_delete(project: Project) -> None:
 
     program = (ROOT / "stacks" / "__main__.py").read_text()
     for package in ("pingone", "pingid"):
-        (project.dir / "stacks" / "__main__.py").write_text(BREAK.format(package=package) + program)
+        future = "from __future__ import annotations\n"
+        broken = program.replace(future, future + BREAK.format(package=package), 1)
+        assert broken != program
+        (project.dir / "stacks" / "__main__.py").write_text(broken)
         emu.zero()
         preview = project.preview(check=False)
         text = preview.stdout + preview.stderr
