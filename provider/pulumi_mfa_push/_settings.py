@@ -1,25 +1,35 @@
 """Provider settings from stack config, with environment-variable fallbacks.
 
-Settings live in this process only: they are read in `configure()` inside the provider
-plugin and are never pickled into the provider or written to state."""
+Settings live in this process only: the stack config handed to `configure()` inside the
+provider plugin is kept and asked through its public `get`; nothing is pickled into the
+provider or written to state. Tools that run providers outside Pulumi give values with `update`."""
 
 from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from ._errors import ProviderError
 
+
+class StackConfig(Protocol):
+    """What `configure()` is given (a pulumi.dynamic.Config): values by `namespace:key`."""
+
+    def get(self, key: str) -> Any: ...
+
+
 _lock = threading.Lock()
+#: The stack config handed to `configure()`, asked for each setting.
+_stack: StackConfig | None = None
+#: Values given with `update()`, for tools that run providers outside Pulumi.
 _config: dict[str, Any] = {}
 
 
-def remember(config: Any) -> None:
-    """Keep the stack config handed to `configure()` (a pulumi.dynamic.Config)."""
-    raw = getattr(config, "_props", None)
-    if isinstance(raw, dict):
-        update(raw)
+def remember(config: StackConfig) -> None:
+    """Keep the stack config handed to `configure()`: settings are asked of it when needed."""
+    global _stack
+    _stack = config
 
 
 def update(values: dict[str, Any]) -> None:
@@ -29,13 +39,20 @@ def update(values: dict[str, Any]) -> None:
 
 
 def get(key: str, env: str | None = None, default: str | None = None) -> str | None:
-    """`namespace:key` from stack config, else the environment variable, else the default."""
-    value = _config.get(key)
+    """`namespace:key` from stack config (or `update()`), else the environment variable, else the default."""
+    value = _stack.get(key) if _stack is not None else None
+    if value is None or value == "":
+        value = _config.get(key)
     if value is None or value == "":
         value = os.environ.get(env) if env else None
     if value is None or value == "":
         return default
     return str(value)
+
+
+def flag(key: str, env: str | None = None) -> bool:
+    """A boolean setting: on only when it is `true`, in any case (e.g. `<api>:allowInsecureHttp`)."""
+    return (get(key, env) or "").lower() == "true"
 
 
 def require(key: str, env: str | None, what: str) -> str:

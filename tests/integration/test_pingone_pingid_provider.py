@@ -12,13 +12,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pulumi.dynamic import Config
 from pulumi_mfa_push import _settings
 from pulumi_mfa_push._errors import ApiError, ProviderError
 from pulumi_mfa_push._schema import digest
@@ -150,9 +150,8 @@ def configure(emu: Emu, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
 
     def apply(**overrides: str) -> None:
         monkeypatch.setattr(_settings, "_config", {})
-        _settings.remember(
-            SimpleNamespace(_props=emu.config() | {k.replace("__", ":"): v for k, v in overrides.items()})
-        )
+        monkeypatch.setattr(_settings, "_stack", None)
+        _settings.remember(Config(emu.config() | {k.replace("__", ":"): v for k, v in overrides.items()}, "mfa-push"))
 
     apply()
     return apply

@@ -10,13 +10,13 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from pulumi.dynamic import Config
 from pulumi_mfa_push import _settings, _transport
 from pulumi_mfa_push._errors import ApiError, ProviderError
 from pulumi_mfa_push._schema import UNKNOWN
@@ -556,8 +556,9 @@ def test_pingid_error_details() -> None:
 
 def test_bad_api_key_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_settings, "_config", {})
+    monkeypatch.setattr(_settings, "_stack", None)
     _settings.remember(
-        SimpleNamespace(_props={"pingid:accountId": ACCOUNT, "pingid:apiKey": "not base64!!", "pingid:token": "t"})
+        Config({"pingid:accountId": ACCOUNT, "pingid:apiKey": "not base64!!", "pingid:token": "t"}, "mfa-push")
     )
     with pytest.raises(ProviderError, match="pingid:apiKey is not Base64") as err:
         pid_client.client()
@@ -594,6 +595,7 @@ def test_pingone_error_line() -> None:
 @pytest.fixture
 def config(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], None]:
     monkeypatch.setattr(_settings, "_config", {})
+    monkeypatch.setattr(_settings, "_stack", None)
     for var in (
         "PINGONE_REGION_CODE",
         "PINGONE_API_URL",
@@ -604,7 +606,7 @@ def config(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], None]:
         monkeypatch.delenv(var, raising=False)
 
     def set_config(values: dict[str, str]) -> None:
-        _settings.remember(SimpleNamespace(_props=values))
+        _settings.update(values)
 
     return set_config
 

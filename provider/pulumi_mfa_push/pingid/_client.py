@@ -179,7 +179,7 @@ def _api_key(raw: str) -> bytes:
 
 def client() -> Client:
     url = _settings.get("pingid:url", "PINGID_URL", DEFAULT_URL) or DEFAULT_URL
-    insecure = (_settings.get("pingid:allowInsecureHttp", "PINGID_ALLOW_INSECURE_HTTP") or "").lower() == "true"
+    insecure = _settings.flag("pingid:allowInsecureHttp", "PINGID_ALLOW_INSECURE_HTTP")
     url = _transport.check_url(NAME, url, insecure)
     account = _settings.require("pingid:accountId", "PINGID_ACCOUNT_ID", "the PingID SDK account id").strip()
     key = _api_key(_secret_setting("pingid:apiKey", "PINGID_API_KEY", "the PingID SDK API key (Base64)"))

@@ -95,7 +95,7 @@ def endpoints() -> Endpoints:
     if region not in REGIONS:
         raise ProviderError(f"setting pingone:regionCode must be one of {', '.join(REGIONS)}, not {region[:20]!r}")
     tld = REGIONS[region]
-    insecure = (_settings.get("pingone:allowInsecureHttp", "PINGONE_ALLOW_INSECURE_HTTP") or "").lower() == "true"
+    insecure = _settings.flag("pingone:allowInsecureHttp", "PINGONE_ALLOW_INSECURE_HTTP")
     api_url = _settings.get("pingone:apiUrl", "PINGONE_API_URL", f"https://api.pingone.{tld}/v1")
     auth_url = _settings.get("pingone:authUrl", "PINGONE_AUTH_URL", f"https://auth.pingone.{tld}")
     assert api_url is not None and auth_url is not None  # both have defaults

@@ -30,7 +30,7 @@ def api() -> _transport.Api:
     url = _settings.require("powerauth:url", "POWERAUTH_URL", "the PowerAuth Cloud base URL")
     username = _settings.require("powerauth:username", "POWERAUTH_USERNAME", "the admin user name")
     password = _settings.require("powerauth:password", "POWERAUTH_PASSWORD", "the admin password")
-    insecure = (_settings.get("powerauth:allowInsecureHttp", "POWERAUTH_ALLOW_INSECURE_HTTP") or "") == "true"
+    insecure = _settings.flag("powerauth:allowInsecureHttp", "POWERAUTH_ALLOW_INSECURE_HTTP")
     url = _transport.check_url(NAME, url, insecure)
     timeout = _settings.timeout("powerauth:timeoutSeconds", "POWERAUTH_TIMEOUT_SECONDS")
     return _transport.shared(
