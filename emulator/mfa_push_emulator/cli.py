@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib.util
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import uvicorn
-
-from mfa_push_emulator._settings import Settings
+#: What the emulator runs on: installed by the `emulator` extra, not by the library.
+EXTRA_MODULES = ("fastapi", "uvicorn", "platformdirs")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -52,7 +52,21 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def missing_extra() -> str | None:
+    """One line saying how to install the emulator, when its dependencies are absent."""
+    missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    return (
+        f"mfa-push-emulator needs {', '.join(missing)}, which the library alone does not install: "
+        "pip install 'pulumi-mfa-push[emulator]'"
+    )
+
+
 def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mfa_push_emulator._settings import Settings
     from mfa_push_emulator.app import create_app, default_data_dir
 
     try:
@@ -91,6 +105,10 @@ def serve(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    problem = missing_extra()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     if args.command == "serve":
         if args.token_ttl_seconds < 1:
             print("--token-ttl-seconds must be a positive integer", file=sys.stderr)

@@ -3,4 +3,4 @@
 Modules: `powerauth` (PowerAuth Cloud), `pingone` (PingOne push credentials),
 `pingid` (PingID SDK applications)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -6,14 +6,16 @@ import os
 import socket
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from _harness import ROOT, Project, dev
 
 
-def _bootstrap(path: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PATH=path)
+def _bootstrap(path: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    # An empty engine cache: Go is needed only when the engine must be built.
+    env = dict(os.environ, PATH=path, XDG_CACHE_HOME=str(cache))
     return subprocess.run(
         ["/bin/bash", str(ROOT / "tools" / "bootstrap.sh")], env=env, text=True, capture_output=True, check=False
     )
@@ -22,11 +24,13 @@ def _bootstrap(path: str) -> subprocess.CompletedProcess[str]:
 def test_no_go_toolchain(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in ("cat", "sed", "sort", "head", "sha256sum", "cut", "dirname", "python3", "ln"):
+    # The real interpreter, not a shim script that needs more of PATH.
+    (bin_dir / "python3").symlink_to(Path(sys.base_prefix) / "bin" / "python3")
+    for tool in ("cat", "sed", "sort", "head", "sha256sum", "cut", "dirname", "ln", "mkdir", "flock"):
         src = subprocess.run(["bash", "-c", f"command -v {tool}"], text=True, capture_output=True).stdout.strip()
         if src:
             (bin_dir / tool).symlink_to(src)
-    out = _bootstrap(str(bin_dir))
+    out = _bootstrap(str(bin_dir), tmp_path / "cache")
     assert out.returncode == 1
     assert "no Go toolchain on PATH" in out.stderr and "Install Go >=" in out.stderr
     assert "Traceback" not in out.stderr
@@ -36,7 +40,7 @@ def test_go_too_old(tmp_path: Path) -> None:
     fake = tmp_path / "go"
     fake.write_text('#!/bin/sh\nif [ "$1 $2" = "env GOVERSION" ]; then echo go1.21.3; fi\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
-    out = _bootstrap(f"{tmp_path}:{os.environ['PATH']}")
+    out = _bootstrap(f"{tmp_path}:{os.environ['PATH']}", tmp_path / "cache")
     assert out.returncode == 1
     assert "Go 1.21.3 is too old" in out.stderr and "Upgrade Go" in out.stderr
 
