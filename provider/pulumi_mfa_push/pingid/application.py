@@ -21,26 +21,18 @@ from .._cache import ReadCache
 from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import Schema, prop
+from .._validators import PrintableToken, Uuid
 from . import _client
 
 # -- value rules -------------------------------------------------------------------------
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SENDER_ID = re.compile(r"^[0-9]{1,32}$")
-_TOKENISH = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII without spaces
 _RETIRED = re.compile(r" \(retired [^()]*\)$")
 #: Names from the admin console come back as this prefix + Base64 of the name.
 CONSOLE_PREFIX = "_base64Format_"
 #: PingID does not publish a limit; this one leaves room in any plausible column and keeps
 #: retired names ("<name> (retired <time>)") within it.
 NAME_MAX = 128
-
-
-def _uuid(value: str) -> str:
-    if not _UUID.match(value):
-        raise ValueError("must be a UUID such as cb869bc1-b136-4698-afce-5e6775333bbc")
-    # PingID ignores case in ids and always answers in lower case: compare and send that.
-    return value.lower()
 
 
 def _name(value: str) -> str:
@@ -59,16 +51,8 @@ def _sender_id(value: str) -> str:
     return value
 
 
-def _server_key(value: str) -> str:
-    if not _TOKENISH.match(value):
-        raise ValueError("must be printable ASCII without spaces (the FCM server key)")
-    return value
-
-
-Uuid = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(_uuid)]
 AppName = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(_name)]
 SenderId = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(_sender_id)]
-ServerKey = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_server_key)]
 
 
 class ApplicationInputs(Schema):
@@ -78,7 +62,9 @@ class ApplicationInputs(Schema):
     app_name: AppName = prop(description=f"the name, 1-{NAME_MAX} characters, unique per account ignoring case")
     app_enabled: bool = prop(False, description="whether the application is enabled")
     fcm_sender_id: SenderId | None = prop(None, description="the FCM sender ID (numeric)")
-    fcm_server_key: ServerKey | None = prop(None, description="the FCM legacy server key", secret=True, write_only=True)
+    fcm_server_key: PrintableToken | None = prop(
+        None, description="the FCM legacy server key", secret=True, write_only=True
+    )
     adopt: bool = prop(False, description="take over an existing application with this id instead of failing")
 
     computed_outputs: ClassVar[dict[str, bool]] = {"shared_between_accounts": False}

@@ -5,14 +5,10 @@ change replaces the credential, and drift in the secrets cannot be seen."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any, ClassVar
 
 import pulumi
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
@@ -21,13 +17,12 @@ from .._cache import ReadCache
 from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import UNKNOWN, Schema, prop
+from .._validators import P8Key, PrintableToken, ServiceAccountJson, Uuid, printable
 from . import _client
 
 # -- value rules -------------------------------------------------------------------------
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _APPLE_ID = re.compile(r"^[A-Z0-9]{10}$")
-_TOKENISH = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII without spaces
 
 TYPES = ("APNS", "FCM_HTTP_V1", "HMS")
 #: The inputs each type needs; an input of another type is a mistake, not something to ignore.
@@ -37,12 +32,6 @@ FIELDS_BY_TYPE = {
     "HMS": ("client_id", "client_secret"),
 }
 _TYPE_OF_FIELD = {f: t for t, fields in FIELDS_BY_TYPE.items() for f in fields}
-
-
-def _uuid(value: str) -> str:
-    if not _UUID.match(value):
-        raise ValueError("must be a UUID such as 11111111-2222-4333-8444-555555555555")
-    return value.lower()
 
 
 def _type(value: str) -> str:
@@ -72,82 +61,10 @@ def _team_id(value: str) -> str:
     return value
 
 
-def _load_private_key(pem: str) -> Any:
-    try:
-        # The full RSA consistency check costs ~30 ms per call; a readable key is all we need to know.
-        return serialization.load_pem_private_key(
-            pem.strip().encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
-        )
-    except TypeError:
-        raise ValueError("is an encrypted private key; give the unencrypted key") from None
-    except (ValueError, UnsupportedAlgorithm):
-        raise ValueError("is not a readable PEM private key (is the text complete?)") from None
-
-
-def _p8(value: str) -> str:
-    """The .p8 file's PEM text: PKCS#8, unencrypted, an EC P-256 key (what Apple issues)."""
-    text = value.strip()
-    if "BEGIN EC PRIVATE KEY" in text:
-        raise ValueError(
-            "is a SEC1 'EC PRIVATE KEY'; PingOne needs the PKCS#8 .p8 form ('BEGIN PRIVATE KEY'), "
-            "convert it with `openssl pkcs8 -topk8 -nocrypt`"
-        )
-    if "BEGIN ENCRYPTED PRIVATE KEY" in text:
-        raise ValueError("is an encrypted key; give the unencrypted .p8 file Apple issued")
-    if not (text.startswith("-----BEGIN PRIVATE KEY-----") and text.endswith("-----END PRIVATE KEY-----")):
-        raise ValueError(
-            "must be the PEM text of the APNs .p8 key file, "
-            "from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----"
-        )
-    key = _load_private_key(text)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise ValueError("must be an EC private key: APNs .p8 keys are P-256 EC keys")
-    if not isinstance(key.curve, ec.SECP256R1):
-        raise ValueError("must be a P-256 EC key: APNs signs with ES256")
-    return value
-
-
-def _service_account(value: str) -> str:
-    """The Firebase service-account key file's text, checked without echoing any of it."""
-    try:
-        data = json.loads(value)
-    except ValueError:
-        raise ValueError(
-            "is not valid JSON: give the text of the service-account key file from Firebase "
-            "(Project settings > Service accounts > Generate new private key)"
-        ) from None
-    if not isinstance(data, dict):
-        raise ValueError("must be a JSON object (the service-account key file)")
-    if data.get("type") != "service_account":
-        raise ValueError('must be a service-account key file ("type": "service_account")')
-    missing = [
-        k for k in ("project_id", "private_key", "client_email") if not isinstance(data.get(k), str) or not data[k]
-    ]
-    if missing:
-        raise ValueError(f"lacks {', '.join(missing)} (is it the complete service-account key file?)")
-    if "@" not in data["client_email"]:
-        raise ValueError("has a client_email that is not an e-mail address")
-    try:
-        _load_private_key(data["private_key"])
-    except ValueError:
-        raise ValueError("has a private_key that is not a readable PEM private key") from None
-    return value
-
-
-def _printable(value: str) -> str:
-    if not _TOKENISH.match(value):
-        raise ValueError("must be printable ASCII without spaces")
-    return value
-
-
-Uuid = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(_uuid)]
 CredentialType = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(_type)]
 KeyId = Annotated[str, StringConstraints(min_length=1, max_length=4096), AfterValidator(_key_id)]
 TeamId = Annotated[str, StringConstraints(min_length=1, max_length=10), AfterValidator(_team_id)]
-P8Key = Annotated[str, StringConstraints(min_length=1, max_length=8192), AfterValidator(_p8)]
-ServiceAccount = Annotated[str, StringConstraints(min_length=1, max_length=65536), AfterValidator(_service_account)]
-HmsClientId = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(_printable)]
-HmsSecret = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_printable)]
+HmsClientId = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(printable)]
 
 
 class PushCredentialInputs(Schema):
@@ -163,7 +80,7 @@ class PushCredentialInputs(Schema):
         secret=True,
         write_only=True,
     )
-    google_service_account_credentials: ServiceAccount | None = prop(
+    google_service_account_credentials: ServiceAccountJson | None = prop(
         None,
         description="FCM_HTTP_V1: the Firebase service-account key file's JSON text",
         immutable=True,
@@ -171,7 +88,7 @@ class PushCredentialInputs(Schema):
         write_only=True,
     )
     client_id: HmsClientId | None = prop(None, description="HMS: the Huawei OAuth 2.0 client id", immutable=True)
-    client_secret: HmsSecret | None = prop(
+    client_secret: PrintableToken | None = prop(
         None, description="HMS: the Huawei OAuth 2.0 client secret", immutable=True, secret=True, write_only=True
     )
 

@@ -1,4 +1,5 @@
-"""Value rules shared by the PowerAuth resources."""
+"""Value rules of the PowerAuth resources only; the rules PowerAuth shares with other APIs
+(APNs keys, service-account files) are in `pulumi_mfa_push._validators`."""
 
 from __future__ import annotations
 

@@ -11,46 +11,26 @@ import json
 from typing import Annotated, Any, ClassVar, Literal
 
 import pulumi
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 from .._errors import ApiError
 from .._provider import DynamicResource, SchemaProvider
 from .._schema import Schema, prop
+from .._validators import P8Key, ServiceAccountJson
 from . import _client
 from ._validators import ApplicationId
 
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
 
 
-def _p8(value: str) -> str:
-    text = value.strip()
-    if "-----BEGIN PRIVATE KEY-----" not in text:
-        raise ValueError("must be the text of an APNs .p8 key: a PKCS#8 PEM starting with -----BEGIN PRIVATE KEY-----")
-    try:
-        key = serialization.load_pem_private_key(text.encode(), password=None)
-    except (ValueError, TypeError):
-        raise ValueError("is not a readable PKCS#8 PEM private key; paste the whole .p8 file") from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise ValueError("must be an EC P-256 key (APNs .p8 keys are); this key is of another kind")
-    return text + "\n"
+def _pem_text(value: str) -> str:
+    """The key as PowerAuth gets it: without surrounding blank lines, ending in one newline."""
+    return value.strip() + "\n"
 
 
-def _service_account(value: str) -> str:
-    try:
-        data = json.loads(value)
-    except (ValueError, TypeError):
-        raise ValueError("must be the JSON text of a Google service-account key file") from None
-    if not isinstance(data, dict):
-        raise ValueError("must be a JSON object (a Google service-account key file)")
-    missing = [k for k in ("private_key", "client_email", "project_id") if not data.get(k)]
-    if missing:
-        raise ValueError(f"the service-account JSON lacks {', '.join(missing)}; download a new key file")
-    if data.get("type", "service_account") != "service_account":
-        raise ValueError("the JSON's type must be service_account")
-    return value
+#: The .p8 key's PEM text, sent (and kept in state) as `_pem_text` makes it.
+ApnsKey = Annotated[P8Key, AfterValidator(_pem_text)]
 
 
 def _env(value: Any) -> Any:
@@ -138,9 +118,7 @@ class ApnsConfigInputs(Schema):
     environment: Annotated[Literal["DEVELOPMENT", "PRODUCTION"], BeforeValidator(_env)] = prop(
         description="DEVELOPMENT or PRODUCTION (any case)"
     )
-    private_key: Annotated[str, AfterValidator(_p8)] = prop(
-        description="the .p8 key's PEM text (EC P-256, PKCS#8)", secret=True, write_only=True
-    )
+    private_key: ApnsKey = prop(description="the .p8 key's PEM text (EC P-256, PKCS#8)", secret=True, write_only=True)
 
 
 class ApnsConfigProvider(_PushProvider):
@@ -195,7 +173,7 @@ class ApnsConfig(DynamicResource, module="powerauth", name="ApnsConfig"):
 # ---- FCM -------------------------------------------------------------------------------
 class FcmConfigInputs(Schema):
     application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
-    service_account_json: Annotated[str, AfterValidator(_service_account)] = prop(
+    service_account_json: ServiceAccountJson = prop(
         description="the Google service-account key file's JSON text", secret=True, write_only=True
     )
     project_id: Ident | None = prop(

@@ -1,0 +1,100 @@
+"""Value rules that several APIs share, each with one message: APNs .p8 keys and Firebase
+service-account files (PowerAuth and PingOne), UUIDs and printable tokens (PingOne and PingID).
+
+No message echoes the value: most of these values are secrets."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import AfterValidator, StringConstraints
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_PRINTABLE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII without spaces
+
+
+def uuid(value: str) -> str:
+    if not _UUID.match(value):
+        raise ValueError("must be a UUID such as 11111111-2222-4333-8444-555555555555")
+    # Both APIs ignore case in ids and answer in lower case: compare and send that.
+    return value.lower()
+
+
+def printable(value: str) -> str:
+    if not _PRINTABLE.match(value):
+        raise ValueError("must be printable ASCII without spaces")
+    return value
+
+
+def _private_key(pem: str) -> Any | None:
+    """The key of a PEM text, or None when it is not a readable, unencrypted private key."""
+    try:
+        # The full RSA consistency check costs ~30 ms per call; a readable key is all we need to know.
+        return serialization.load_pem_private_key(
+            pem.strip().encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
+        )
+    except (TypeError, ValueError, UnsupportedAlgorithm):
+        return None
+
+
+def apns_p8(value: str) -> str:
+    """The .p8 file's PEM text: PKCS#8, unencrypted, an EC P-256 key (what Apple issues)."""
+    text = value.strip()
+    if "BEGIN EC PRIVATE KEY" in text:
+        raise ValueError(
+            "is a SEC1 'EC PRIVATE KEY'; APNs keys are given in the PKCS#8 .p8 form ('BEGIN PRIVATE KEY'), "
+            "convert it with `openssl pkcs8 -topk8 -nocrypt`"
+        )
+    if "BEGIN ENCRYPTED PRIVATE KEY" in text:
+        raise ValueError("is an encrypted key; give the unencrypted .p8 file Apple issued")
+    if not (text.startswith("-----BEGIN PRIVATE KEY-----") and text.endswith("-----END PRIVATE KEY-----")):
+        raise ValueError(
+            "must be the PEM text of the APNs .p8 key file, "
+            "from -----BEGIN PRIVATE KEY----- to -----END PRIVATE KEY-----"
+        )
+    key = _private_key(text)
+    if key is None:
+        raise ValueError("is not a readable PKCS#8 PEM private key (is the text complete? paste the whole .p8 file)")
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("must be an EC private key: APNs .p8 keys are P-256 EC keys")
+    if not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("must be a P-256 EC key: APNs signs with ES256")
+    return value
+
+
+def service_account(value: str) -> str:
+    """The Firebase service-account key file's text, checked without echoing any of it."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise ValueError(
+            "is not valid JSON: give the text of the service-account key file from Firebase "
+            "(Project settings > Service accounts > Generate new private key)"
+        ) from None
+    if not isinstance(data, dict):
+        raise ValueError("must be a JSON object (the service-account key file)")
+    if data.get("type") != "service_account":
+        raise ValueError('must be a service-account key file ("type": "service_account")')
+    missing = [
+        k for k in ("project_id", "private_key", "client_email") if not isinstance(data.get(k), str) or not data[k]
+    ]
+    if missing:
+        raise ValueError(f"lacks {', '.join(missing)} (is it the complete service-account key file?)")
+    if "@" not in data["client_email"]:
+        raise ValueError("has a client_email that is not an e-mail address")
+    if _private_key(data["private_key"]) is None:
+        raise ValueError("has a private_key that is not a readable PEM private key")
+    return value
+
+
+Uuid = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(uuid)]
+#: A secret or key given as one word of printable ASCII (client secrets, server keys).
+PrintableToken = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(printable)]
+#: The APNs .p8 key file's text, as given (surrounding whitespace is allowed).
+P8Key = Annotated[str, StringConstraints(min_length=1, max_length=8192), AfterValidator(apns_p8)]
+ServiceAccountJson = Annotated[str, StringConstraints(min_length=1, max_length=65536), AfterValidator(service_account)]
