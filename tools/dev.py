@@ -261,7 +261,7 @@ def _ping_summary(info: dict[str, Any]) -> None:
             "pingid:allowInsecureHttp": "true",
         }
     )
-    apps = list_applications(pingid.client())
+    apps = list_applications(pingid.api())
     for app in apps:
         state = "enabled" if app.get("appEnabled") else "disabled"
         print(f"  PingID SDK application {app['id']}: {decode_name(app['name'])!r} ({state})")

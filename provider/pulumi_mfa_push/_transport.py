@@ -34,8 +34,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_url(api: str, url: str, allow_insecure_loopback: bool) -> str:
-    """Refuse plain http except to loopback when explicitly allowed."""
+def check_url(api: str, url: str, allow_insecure_loopback: bool, setting: str | None = None) -> str:
+    """Refuse plain http except to loopback when explicitly allowed (by `setting`, by default
+    `<api>:allowInsecureHttp`)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProviderError(f"{api} URL {url!r} is not an absolute http(s) URL")
@@ -46,9 +47,9 @@ def check_url(api: str, url: str, allow_insecure_loopback: bool) -> str:
                 "(plain http is allowed only for a loopback emulator)"
             )
         if not allow_insecure_loopback:
+            setting = setting or f"{api.lower()}:allowInsecureHttp"
             raise ProviderError(
-                f"{api} URL {url!r} uses plain http; set {api.lower()}:allowInsecureHttp to true "
-                "to allow it for a loopback emulator"
+                f"{api} URL {url!r} uses plain http; set {setting} to true to allow it for a loopback emulator"
             )
     return url.rstrip("/")
 
@@ -175,9 +176,14 @@ class Api:
                 f"{': ' + str(exc) if str(exc) else ''}"
             ) from None
         if response.status_code not in ok:
-            code, message, details = self.parse_error(response)
-            raise ApiError(self.name, method, path, response.status_code, code, message, details)
+            raise self.refused(method, path, response)
         return response
+
+    def refused(self, method: str, path: str, response: httpx.Response) -> ApiError:
+        """The error an answer stands for; for callers that accept some error statuses (`ok`)
+        to look at them first."""
+        code, message, details = self.parse_error(response)
+        return ApiError(self.name, method, path, response.status_code, code, message, details)
 
 
 _clients: dict[tuple[Any, ...], Api] = {}

@@ -27,7 +27,7 @@ def _pingid_apps(project: Project) -> list[dict[str, Any]]:
     from pulumi_mfa_push.pingid import _client as pid
     from pulumi_mfa_push.pingid.application import list_applications
 
-    return list_applications(pid.client())
+    return list_applications(pid.api())
 
 
 def test_pingone_credentials_lifecycle(project: Project) -> None:

@@ -26,7 +26,6 @@ from pulumi_mfa_push.pingid import _client as pid_client
 from pulumi_mfa_push.pingid.application import ApplicationProvider, get_application, list_applications
 from pulumi_mfa_push.pingone import _client as p1_client
 from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
-from pulumi_mfa_push.pingone.push_credential import _reads as _p1_reads
 
 CONSOLE_APP = "0c1a2b3c-4d5e-4f60-8172-93a4b5c6d7e8"  # seeded by the emulator, named in the console
 CRED_ROUTE = "POST /pingone/v1/environments/{envId}/applications/{appId}/pushCredentials"
@@ -343,7 +342,7 @@ def test_token_expiry_mid_run(emu: Emu, configure: Callable[..., None]) -> None:
     tokens._refresh_at = time.monotonic() + 3600
     time.sleep(1.5)
     emu.control("DELETE", "/requests")
-    _p1_reads.forget(f"{created.outs['environment_id']}/{created.outs['application_id']}")  # a new refresh
+    p1_client.reads.forget(f"{created.outs['environment_id']}/{created.outs['application_id']}")  # a new refresh
     assert P1.read(created.id, created.outs).id == created.id
     assert tokens.fetches == 3 and emu.hits(TOKEN_ROUTE) == 1
 
@@ -407,13 +406,13 @@ def test_create_read_update(emu: Emu, configure: Callable[..., None]) -> None:
     diff = PID.diff(APP_ID, created.outs, news)
     assert diff.changes and not diff.replaces
     updated = PID.update(APP_ID, created.outs, news)
-    body = get_application(pid_client.client(), APP_ID)
+    body = get_application(pid_client.api(), APP_ID)
     assert body is not None and body["name"] == "Moderno Application - changed" and body["appEnabled"] is False
     assert PID.read(APP_ID, updated.outs).outs == updated.outs
 
 
 def test_console_names_are_decoded(emu: Emu, configure: Callable[..., None]) -> None:
-    raw = get_application(pid_client.client(), CONSOLE_APP)
+    raw = get_application(pid_client.api(), CONSOLE_APP)
     assert raw is not None and raw["name"].startswith("_base64Format_")
     assert PID.read(CONSOLE_APP, {}).outs["app_name"] == "Console App"
 
@@ -434,7 +433,7 @@ def test_delete_retires_and_frees_the_name(
     # Retiring twice (or after a retire in the same second) keeps names unique.
     PID.delete(created.id, after)
     PID.delete(replacement.id, replacement.outs)
-    names = [a["name"] for a in list_applications(pid_client.client())]
+    names = [a["name"] for a in list_applications(pid_client.api())]
     assert len(names) == len({n.casefold() for n in names})
 
 
@@ -445,7 +444,7 @@ def test_existing_id_needs_adopt(emu: Emu, configure: Callable[..., None]) -> No
 
     adopted = PID.create(application(CONSOLE_APP, "Mine Now", app_enabled=True, adopt=True))
     assert adopted.id == CONSOLE_APP
-    body = get_application(pid_client.client(), CONSOLE_APP)
+    body = get_application(pid_client.api(), CONSOLE_APP)
     assert body is not None and body["name"] == "Mine Now" and body["appEnabled"] is True
 
 
@@ -455,7 +454,7 @@ def test_name_clash_names_the_other_application(emu: Emu, configure: Callable[..
         PID.create(application(OTHER_ID, "CLASH name"))
     text = str(err.value)
     assert first.id in text and "'CLASH name'" in text and "ignoring case" in text and "\n" not in text
-    assert get_application(pid_client.client(), OTHER_ID) is None
+    assert get_application(pid_client.api(), OTHER_ID) is None
 
     second = PID.create(application(OTHER_ID, "Another Name"))
     with pytest.raises(ProviderError, match=f"already used by application {CONSOLE_APP}"):
@@ -471,7 +470,7 @@ def test_lost_create_answer_is_settled_by_a_read(emu: Emu, configure: Callable[.
     emu.control("DELETE", "/faults")
     assert created.id == APP_ID and created.outs["app_name"] == "Lost Answer"
     assert emu.hits(PID_CREATE_ROUTE) == 1
-    assert [a["id"] for a in list_applications(pid_client.client()) if a["name"] == "Lost Answer"] == [APP_ID]
+    assert [a["id"] for a in list_applications(pid_client.api()) if a["name"] == "Lost Answer"] == [APP_ID]
 
 
 def test_wrong_api_key_is_a_clear_error(emu: Emu, configure: Callable[..., None]) -> None:
@@ -485,8 +484,8 @@ def test_wrong_api_key_is_a_clear_error(emu: Emu, configure: Callable[..., None]
 
 
 def test_tampered_answer_is_refused(emu: Emu, configure: Callable[..., None], monkeypatch: pytest.MonkeyPatch) -> None:
-    client = pid_client.client()
-    send: Callable[[httpx.Request], httpx.Response] = client.api.send
+    client = pid_client.api()
+    send: Callable[[httpx.Request], httpx.Response] = client.transport.send
 
     def tamper(request: httpx.Request) -> httpx.Response:
         response = send(request)
@@ -495,6 +494,6 @@ def test_tampered_answer_is_refused(emu: Emu, configure: Callable[..., None], mo
         headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
         return httpx.Response(response.status_code, headers=headers, content=body, request=request)
 
-    monkeypatch.setattr(client.api, "send", tamper)
+    monkeypatch.setattr(client.transport, "send", tamper)
     with pytest.raises(ProviderError, match="response signature invalid: the PingID SDK answer could not be verified"):
         PID.read(CONSOLE_APP, {})

@@ -503,7 +503,7 @@ def _pingid_client(handler: Callable[[httpx.Request], httpx.Response]) -> pid_cl
 
 def test_signed_answers_are_accepted() -> None:
     client = _pingid_client(lambda r: _signed_response(r, b'{"applications":[]}'))
-    assert client.call("GET", "/applications", idempotent=True).json() == {"applications": []}
+    assert client.request("GET", "/applications", idempotent=True).json() == {"applications": []}
 
 
 @pytest.mark.parametrize(
@@ -522,7 +522,7 @@ def test_signed_answers_are_accepted() -> None:
 def test_unverifiable_answers_are_refused(respond: Callable[[httpx.Request], httpx.Response]) -> None:
     client = _pingid_client(respond)
     with pytest.raises(ProviderError) as err:
-        client.call("GET", "/applications", idempotent=True)
+        client.request("GET", "/applications", idempotent=True)
     assert "response signature invalid: the PingID SDK answer could not be verified" in str(err.value)
 
 
@@ -533,7 +533,7 @@ def test_refused_signature_reads_as_an_auth_error() -> None:
         )
     )
     with pytest.raises(ApiError) as err:
-        client.call("GET", "/applications", idempotent=True)
+        client.request("GET", "/applications", idempotent=True)
     text = str(err.value)
     assert "HTTP 401 UNAUTHORIZED_REQ" in text and "pingid:apiKey" in text and "\n" not in text
     assert API_KEY.decode() not in text and base64.b64encode(API_KEY).decode() not in text
@@ -561,7 +561,7 @@ def test_bad_api_key_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         Config({"pingid:accountId": ACCOUNT, "pingid:apiKey": "not base64!!", "pingid:token": "t"}, "mfa-push")
     )
     with pytest.raises(ProviderError, match="pingid:apiKey is not Base64") as err:
-        pid_client.client()
+        pid_client.api()
     assert "not base64!!" not in str(err.value)
 
 
@@ -586,7 +586,7 @@ def test_pingone_error_line() -> None:
         "PingOne API: POST /x failed with HTTP 400 INVALID_DATA: The request could not be completed. "
         "(token: token is not a p8 key; teamId: teamId is required)"
     )
-    assert p1_client.detail_codes(response) == ["INVALID_VALUE", "REQUIRED_VALUE"]
+    assert p1_client.error_codes(response) == ["INVALID_VALUE", "REQUIRED_VALUE"]
     assert (
         "Client Application Developer" in p1_client.parse_error(httpx.Response(403, json={"code": "ACCESS_FAILED"}))[2]
     )

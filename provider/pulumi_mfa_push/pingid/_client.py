@@ -1,5 +1,5 @@
 """The PingID SDK API client: every request signed with PINGID-HMAC, every answer's
-signature verified, one pooled client per process."""
+signature verified, one pooled client per process, one read cache per process."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import httpx
 import jwt
 
 from .. import _settings, _transport
-from .._errors import ProviderError
+from .._cache import ReadCache
+from .._errors import ApiError, ProviderError
 
-NAME = "PingID"
-API_NAME = "PingID SDK"
+NAME = "PingID SDK"
 DEFAULT_URL = "https://sdk.pingid.com/pingid/v1"
 SIGNATURE_HEADER = "X-PINGID-Signature"
 
@@ -127,31 +127,37 @@ class Signer:
             signature_matches(jws, canonical(method, host, path, query, h), self.key) for h in hashes
         ):
             raise ProviderError(
-                f"{API_NAME} API: {method} {path}: response signature invalid: "
-                "the PingID SDK answer could not be verified"
+                f"{NAME} API: {method} {path}: response signature invalid: the PingID SDK answer could not be verified"
             )
 
 
 class Client:
     """Calls under `/accounts/{accountId}`, signed and verified."""
 
-    def __init__(self, api: _transport.Api, signer: Signer) -> None:
-        self.api = api
+    def __init__(self, transport: _transport.Api, signer: Signer) -> None:
+        self.transport = transport
         self.signer = signer
         self.account_id = signer.account_id
 
-    def call(
+    def _path(self, path: str) -> str:
+        return f"/accounts/{self.account_id}{path}"
+
+    def request(
         self, method: str, path: str, *, idempotent: bool, ok: tuple[int, ...] = (200, 201), **kwargs: Any
     ) -> httpx.Response:
-        return self.api.request(
+        """`_transport.Api.request` for a path under the account."""
+        return self.transport.request(
             method,
-            f"/accounts/{self.account_id}{path}",
+            self._path(path),
             idempotent=idempotent,
             ok=ok,
             sign=self.signer.sign,
             verify=self.signer.verify,
             **kwargs,
         )
+
+    def refused(self, method: str, path: str, response: httpx.Response) -> ApiError:
+        return self.transport.refused(method, self._path(path), response)
 
 
 def _secret_setting(key: str, env: str, what: str) -> str:
@@ -177,16 +183,20 @@ def _api_key(raw: str) -> bytes:
     return key
 
 
-def client() -> Client:
+def api() -> Client:
     url = _settings.get("pingid:url", "PINGID_URL", DEFAULT_URL) or DEFAULT_URL
     insecure = _settings.flag("pingid:allowInsecureHttp", "PINGID_ALLOW_INSECURE_HTTP")
-    url = _transport.check_url(NAME, url, insecure)
+    url = _transport.check_url(NAME, url, insecure, "pingid:allowInsecureHttp")
     account = _settings.require("pingid:accountId", "PINGID_ACCOUNT_ID", "the PingID SDK account id").strip()
     key = _api_key(_secret_setting("pingid:apiKey", "PINGID_API_KEY", "the PingID SDK API key (Base64)"))
     token = _secret_setting("pingid:token", "PINGID_TOKEN", "the PingID SDK token")
     timeout = _settings.timeout("pingid:timeoutSeconds", "PINGID_TIMEOUT_SECONDS")
-    api = _transport.shared(
+    transport = _transport.shared(
         (NAME, url, timeout),
-        lambda: _transport.Api(API_NAME, url, timeout=timeout, parse_error=parse_error),
+        lambda: _transport.Api(NAME, url, timeout=timeout, parse_error=parse_error),
     )
-    return Client(api, Signer(account, token, key))
+    return Client(transport, Signer(account, token, key))
+
+
+#: Refresh reads shared by the resources: one list of the account's applications serves them all.
+reads: ReadCache[list[dict[str, Any]]] = ReadCache()

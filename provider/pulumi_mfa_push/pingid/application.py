@@ -17,7 +17,6 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
 from .. import _transport
-from .._cache import ReadCache
 from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import Schema, prop
@@ -106,7 +105,7 @@ CREATE_ATTEMPTS = 4
 
 def get_application(client: _client.Client, application_id: str) -> dict[str, Any] | None:
     try:
-        body: dict[str, Any] = client.call("GET", f"/applications/{application_id}", idempotent=True).json()
+        body: dict[str, Any] = client.request("GET", f"/applications/{application_id}", idempotent=True).json()
         return body
     except ApiError as err:
         if err.status == 404:
@@ -115,17 +114,9 @@ def get_application(client: _client.Client, application_id: str) -> dict[str, An
 
 
 def list_applications(client: _client.Client) -> list[dict[str, Any]]:
-    body = client.call("GET", "/applications", idempotent=True).json()
+    body = client.request("GET", "/applications", idempotent=True).json()
     items = body.get("applications", []) if isinstance(body, dict) else []
     return [i for i in items if isinstance(i, dict)]
-
-
-_reads: ReadCache[list[dict[str, Any]]] = ReadCache()
-
-
-def _refused(response: httpx.Response, what: str) -> ApiError:
-    code, message, details = _client.parse_error(response)
-    return ApiError(_client.API_NAME, response.request.method, what, response.status_code, code, message, details)
 
 
 def _is_clash(response: httpx.Response) -> bool:
@@ -156,7 +147,7 @@ def _exists(inputs: ApplicationInputs, existing: dict[str, Any]) -> ProviderErro
 def put_application(client: _client.Client, inputs: ApplicationInputs) -> dict[str, Any]:
     """PUT the full desired representation (PUT is idempotent, so retried on a lost answer)."""
     path = f"/applications/{inputs.application_id}"
-    response = client.call("PUT", path, json=_wire(inputs), idempotent=True, ok=(200, 201, 400, 404, 409))
+    response = client.request("PUT", path, json=_wire(inputs), idempotent=True, ok=(200, 201, 400, 404, 409))
     if response.status_code == 404:
         raise ProviderError(
             f"PingID SDK application {inputs.application_id} no longer exists (deleted in the console?): "
@@ -167,7 +158,7 @@ def put_application(client: _client.Client, inputs: ApplicationInputs) -> dict[s
             clash = _name_clash(client, inputs.application_id, inputs.app_name)
             if clash is not None:
                 raise clash
-        raise _refused(response, f"/accounts/{client.account_id}{path}")
+        raise client.refused("PUT", path, response)
     body: dict[str, Any] = response.json()
     return body
 
@@ -176,7 +167,7 @@ def create_application(client: _client.Client, inputs: ApplicationInputs) -> dic
     """POST; a lost answer is settled by a GET of our id before trying again."""
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
-            response = client.call(
+            response = client.request(
                 "POST", "/applications", json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409)
             )
         except ProviderError as err:
@@ -195,7 +186,7 @@ def create_application(client: _client.Client, inputs: ApplicationInputs) -> dic
             continue
         if response.status_code in (400, 409):
             if not _is_clash(response):
-                raise _refused(response, f"/accounts/{client.account_id}/applications")
+                raise client.refused("POST", "/applications", response)
             existing = get_application(client, inputs.application_id)
             if existing is not None:
                 if inputs.adopt:  # it appeared after our look before the POST
@@ -204,7 +195,7 @@ def create_application(client: _client.Client, inputs: ApplicationInputs) -> dic
             clash = _name_clash(client, inputs.application_id, inputs.app_name)
             if clash is not None:
                 raise clash
-            raise _refused(response, f"/accounts/{client.account_id}/applications")
+            raise client.refused("POST", "/applications", response)
         body: dict[str, Any] = response.json()
         return body
     raise AssertionError("unreachable")
@@ -226,9 +217,9 @@ class ApplicationProvider(SchemaProvider):
         return True
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        _reads.forget("applications")
+        _client.reads.forget("applications")
         inputs: ApplicationInputs = self.inputs_of(props)
-        client = _client.client()
+        client = _client.api()
         body = None
         if inputs.adopt:
             existing = get_application(client, inputs.application_id)
@@ -240,12 +231,12 @@ class ApplicationProvider(SchemaProvider):
 
     def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
         inputs: ApplicationInputs = self.inputs_of(props)
-        body = get_application(_client.client(), inputs.application_id)
+        body = get_application(_client.api(), inputs.application_id)
         return None if body is None else (inputs.application_id, self.outputs(inputs, _computed(body)))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         # One list of the account's applications serves every application on refresh.
-        apps = _reads.get("applications", lambda: list_applications(_client.client()))
+        apps = _client.reads.get("applications", lambda: list_applications(_client.api()))
         body = next((a for a in apps if str(a.get("id", "")).lower() == id_.lower()), None)
         if body is None:
             warn(f"PingID SDK application {id_} no longer exists (deleted in the console); removing it from the stack")
@@ -263,21 +254,21 @@ class ApplicationProvider(SchemaProvider):
         return ReadResult(id_, outs)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        _reads.forget("applications")
+        _client.reads.forget("applications")
         inputs: ApplicationInputs = self.inputs_of(news)
-        body = put_application(_client.client(), inputs)
+        body = put_application(_client.api(), inputs)
         return UpdateResult(self.outputs(inputs, _computed(body)))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        _reads.forget("applications")
-        client = _client.client()
+        _client.reads.forget("applications")
+        client = _client.api()
         name = str(props.get("app_name") or id_)
         path = f"/applications/{id_}"
         when = datetime.now(UTC)
         for salt in ("", secrets.token_hex(3)):
             new_name = retired_name(name, when, salt)
             body = {"id": id_, "name": new_name, "appEnabled": False}
-            response = client.call("PUT", path, json=body, idempotent=True, ok=(200, 201, 400, 404, 409))
+            response = client.request("PUT", path, json=body, idempotent=True, ok=(200, 201, 400, 404, 409))
             if response.status_code == 404:
                 return  # already removed in the console: nothing left to retire
             if response.status_code in (200, 201):
@@ -289,7 +280,7 @@ class ApplicationProvider(SchemaProvider):
                 return
             if not _is_clash(response):
                 break
-        raise _refused(response, f"/accounts/{client.account_id}{path}")
+        raise client.refused("PUT", path, response)
 
 
 class Application(DynamicResource, module="pingid", name="Application"):

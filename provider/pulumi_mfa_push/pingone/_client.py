@@ -1,5 +1,5 @@
 """The PingOne Platform API client: OAuth2 client credentials of a worker app, one access token
-per process, one pooled client per process."""
+per process, one pooled client per process, one read cache per process."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from .. import _settings, _transport
+from .._cache import ReadCache
 from .._errors import ApiError, ProviderError
 
 NAME = "PingOne"
@@ -62,8 +63,8 @@ def _hint(status: int) -> str:
     return _HINT_401 if status == 401 else _HINT_403 if status == 403 else ""
 
 
-def detail_codes(response: httpx.Response) -> list[str]:
-    """The `details[].code` of an error answer (e.g. UNIQUENESS_VIOLATION)."""
+def error_codes(response: httpx.Response) -> list[str]:
+    """The codes that say what was wrong: `details[].code` of an error answer (e.g. UNIQUENESS_VIOLATION)."""
     try:
         body = response.json()
     except ValueError:
@@ -221,3 +222,8 @@ def api() -> _transport.Api:
 
 def credentials_path(environment_id: str, application_id: str) -> str:
     return f"/environments/{environment_id}/applications/{application_id}/pushCredentials"
+
+
+#: Refresh reads shared by the resources: one list of an application's push credentials serves
+#: them all (`<environment id>/<application id>` -> the list, or None when the application is gone).
+reads: ReadCache[list[dict[str, Any]] | None] = ReadCache()

@@ -13,7 +13,6 @@ from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
 from .. import _transport
-from .._cache import ReadCache
 from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, warn
 from .._schema import UNKNOWN, Schema, prop
@@ -121,9 +120,6 @@ def list_credentials(environment_id: str, application_id: str) -> list[dict[str,
     return [i for i in items if isinstance(i, dict)]
 
 
-_reads: ReadCache[list[dict[str, Any]] | None] = ReadCache()
-
-
 def _listed(environment_id: str, application_id: str) -> list[dict[str, Any]] | None:
     """The application's credentials, or None when the application itself is gone."""
     try:
@@ -192,7 +188,7 @@ class PushCredentialProvider(SchemaProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs: PushCredentialInputs = self.inputs_of(props)
-        _reads.forget(f"{inputs.environment_id}/{inputs.application_id}")
+        _client.reads.forget(f"{inputs.environment_id}/{inputs.application_id}")
         api = _client.api()
         path = _client.credentials_path(inputs.environment_id, inputs.application_id)
         # What exists before we try: after a lost answer, anything new of our type is ours.
@@ -212,9 +208,9 @@ class PushCredentialProvider(SchemaProvider):
                 _transport.sleep(min(2.0**attempt, 8.0))
                 continue
             if response.status_code in (400, 409):
-                if response.status_code == 409 or "UNIQUENESS_VIOLATION" in _client.detail_codes(response):
+                if response.status_code == 409 or "UNIQUENESS_VIOLATION" in _client.error_codes(response):
                     raise _clash(inputs)
-                raise ApiError(_client.NAME, "POST", path, response.status_code, *_client.parse_error(response))
+                raise api.refused("POST", path, response)
             body = response.json()
             break
         assert body is not None
@@ -235,7 +231,7 @@ class PushCredentialProvider(SchemaProvider):
                 "(dynamic resources cannot be imported)"
             )
         # One list per application serves all its credentials on refresh.
-        listed = _reads.get(f"{env}/{app}", lambda: _listed(env, app))
+        listed = _client.reads.get(f"{env}/{app}", lambda: _listed(env, app))
         body = next((c for c in listed or [] if str(c.get("id")) == id_), None)
         if body is None:
             warn(f"PingOne push credential {id_} no longer exists (deleted outside Pulumi); removing it from the stack")
@@ -255,7 +251,7 @@ class PushCredentialProvider(SchemaProvider):
         return UpdateResult(self.outputs(inputs, {k: olds.get(k) for k in PushCredentialInputs.computed_outputs}))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        _reads.forget(f"{props.get('environment_id')}/{props.get('application_id')}")
+        _client.reads.forget(f"{props.get('environment_id')}/{props.get('application_id')}")
         path = f"{_client.credentials_path(props['environment_id'], props['application_id'])}/{id_}"
         try:
             _client.api().request("DELETE", path, idempotent=True, ok=(200, 204))

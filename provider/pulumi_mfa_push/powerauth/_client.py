@@ -1,4 +1,5 @@
-"""The PowerAuth Cloud Admin API client: HTTP Basic, one pooled client per process."""
+"""The PowerAuth Cloud Admin API client: HTTP Basic, one pooled client per process, one read
+cache per process."""
 
 from __future__ import annotations
 
@@ -13,17 +14,29 @@ from .._errors import ApiError
 NAME = "PowerAuth"
 
 
-def _parse_error(response: httpx.Response) -> tuple[str, str, str]:
+def _error_object(response: httpx.Response) -> dict[str, Any] | None:
     try:
         body = response.json()
     except ValueError:
-        return "", response.reason_phrase, ""
+        return None
     obj = body.get("responseObject") if isinstance(body, dict) else None
-    if not isinstance(obj, dict):
+    return obj if isinstance(obj, dict) else None
+
+
+def parse_error(response: httpx.Response) -> tuple[str, str, str]:
+    """`{"status":"ERROR","responseObject":{"code","message","violations"?:[{"fieldName","hint"}]}}`."""
+    obj = _error_object(response)
+    if obj is None:
         return "", response.reason_phrase, ""
     violations = obj.get("violations") or []
     details = "; ".join(f"{v.get('fieldName')}: {v.get('hint')}" for v in violations if isinstance(v, dict))
     return str(obj.get("code", "")), str(obj.get("message", "")), details
+
+
+def error_codes(response: httpx.Response) -> list[str]:
+    """The codes that say what was wrong: PowerAuth gives one (e.g. ERROR_NOT_FOUND)."""
+    obj = _error_object(response)
+    return [str(obj["code"])] if obj is not None and obj.get("code") else []
 
 
 def api() -> _transport.Api:
@@ -36,7 +49,7 @@ def api() -> _transport.Api:
     return _transport.shared(
         (NAME, url, username, password, timeout),
         lambda: _transport.Api(
-            NAME, url, timeout=timeout, parse_error=_parse_error, auth=httpx.BasicAuth(username, password)
+            NAME, url, timeout=timeout, parse_error=parse_error, auth=httpx.BasicAuth(username, password)
         ),
     )
 
