@@ -16,7 +16,7 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-from . import _quiet, _schema, _settings
+from . import _lifetime, _quiet, _schema, _settings
 from ._schema import Schema
 
 
@@ -36,6 +36,8 @@ class SchemaProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         _quiet.install()
+        if _quiet.in_provider_host():
+            _lifetime.follow_parent()
         _settings.remember(req.config)
 
     # -- preview ---------------------------------------------------------------------

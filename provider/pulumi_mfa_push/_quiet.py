@@ -29,10 +29,16 @@ class _Traceback(types.ModuleType):
         return _traceback.format_exc(*args, **kwargs)
 
 
-def install() -> None:
+def in_provider_host() -> bool:
+    """Whether this process is the engine's dynamic-provider host (`python -m pulumi.dynamic`)."""
     host = sys.modules.get("__main__")
     spec = getattr(host, "__spec__", None) if host is not None else None
-    if host is None or spec is None or spec.name != "pulumi.dynamic.__main__":
+    return spec is not None and spec.name == "pulumi.dynamic.__main__"
+
+
+def install() -> None:
+    if not in_provider_host():
         return
+    host = sys.modules["__main__"]
     if not isinstance(getattr(host, "traceback", None), _Traceback):
         host.traceback = _Traceback()  # type: ignore[attr-defined]
