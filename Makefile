@@ -34,6 +34,7 @@ emulator-stop:
 lint: bootstrap
 	@$(PY) -m ruff check provider policies tools tests emulator
 	@$(PY) -m mypy --strict provider/pulumi_mfa_push
+	@$(PY) -m mypy --strict policies
 
 bench: bootstrap
 	@$(PY) bench/run.py $(BENCH_ARGS)

@@ -1,7 +1,8 @@
 """The mfa-push policy pack: `pulumi preview --policy-pack policies [--policy-pack-config
-policies/config/<stack>.json]` (tools/dev.py passes both). The policies live in
-mfa_push_policies.py so tests can import them: constructing PolicyPack starts the analyzer's
-gRPC server and blocks, so it happens only here."""
+policies/config/<stack>.json]` (tools/dev.py passes both). The language host runs
+`python policies`, so this directory is on sys.path and the policies live in the package
+mfa_push_policies, which tests import: constructing PolicyPack starts the analyzer's gRPC
+server and blocks, so it happens only here."""
 
 from mfa_push_policies import DESCRIPTION, PACK_NAME, POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack

@@ -1,10 +1,11 @@
-"""The style gates run with the suite: ruff everywhere, mypy --strict on the library."""
+"""The style gates run with the suite: ruff everywhere, mypy --strict on the library and the policy pack."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
+import pytest
 from _harness import ROOT
 
 
@@ -19,9 +20,10 @@ def test_ruff() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_mypy_strict_on_the_library() -> None:
+@pytest.mark.parametrize("target", ["provider/pulumi_mfa_push", "policies"])
+def test_mypy_strict(target: str) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "provider/pulumi_mfa_push"],
+        [sys.executable, "-m", "mypy", "--strict", target],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -9,18 +9,20 @@ import inspect
 import json
 import re
 import runpy
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import mfa_push_policies as mp
 import pulumi
 import pulumi.runtime.settings as runtime_settings
 import pulumi_policy
 import pytest
 import yaml
 from google.protobuf import struct_pb2
+from mfa_push_policies import resource_types, runtime
 from pulumi.runtime import proto
+from pulumi_mfa_push import registry
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -37,9 +39,6 @@ from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, unkn
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "policies"
 STACKS = ROOT / "stacks"
-sys.path.insert(0, str(PACK))
-
-import mfa_push_policies as mp  # noqa: E402
 
 REAL_POLICY_PACK = pulumi_policy.PolicyPack
 
@@ -195,13 +194,18 @@ def test_entry_point_only_builds_the_pack(monkeypatch: pytest.MonkeyPatch) -> No
             built.append((name, kwargs))
 
     monkeypatch.setattr(pulumi_policy, "PolicyPack", FakePack)
-    monkeypatch.syspath_prepend(str(PACK))
     runpy.run_path(str(PACK / "__main__.py"), run_name="__main__")
     [(name, kwargs)] = built
     assert name == "mfa-push-policies"
     assert [p.name for p in kwargs["policies"]] == [p.name for p in mp.POLICIES]
     # The real PolicyPack accepts these arguments.
     assert set(kwargs) <= set(inspect.signature(REAL_POLICY_PACK.__init__).parameters)
+
+
+def test_policy_types_are_the_registry_types() -> None:
+    """Each type the policies name is a registry type, and every registry type has a name."""
+    named = {name: value for name, value in vars(resource_types).items() if name.isupper()}
+    assert sorted(named.values()) == sorted(kind.type_token for kind in registry.kinds())
 
 
 def test_pulumi_policy_yaml_and_requirements() -> None:
@@ -452,8 +456,8 @@ def test_stack_name_from_the_environment_of_the_old_launcher(
 
 
 def test_configure_stack_is_wrapped_once() -> None:
-    mp._take_stack_from_configure_stack()
-    mp._take_stack_from_configure_stack()
+    runtime.take_stack_from_configure_stack()
+    runtime.take_stack_from_configure_stack()
     assert getattr(_PolicyAnalyzerServicer.ConfigureStack, "_mfa_push_wrapped", False)
     assert not getattr(_PolicyAnalyzerServicer.ConfigureStack.__wrapped__, "_mfa_push_wrapped", False)
 
@@ -846,16 +850,8 @@ def test_config_files_follow_the_pulumi_policy_config_schema(path: Path) -> None
 
 
 # ---- the example stacks, evaluated against the pack ------------------------------------------------
-KIND_TYPES = {
-    "powerauthApplications": APP,
-    "powerauthRoleSets": ROLES,
-    "powerauthCallbacks": CALLBACK,
-    "powerauthApns": APNS,
-    "powerauthFcm": FCM,
-    "powerauthHms": mp.POWERAUTH_HMS,
-    "pingonePushCredentials": P1,
-    "pingidApplications": PID,
-}
+#: The stack program's lists, in its order (applications first): stack config key -> type.
+KIND_TYPES = {kind.stack_key: kind.type_token for kind in registry.kinds()}
 OPTION_KEYS = {"protect", "retainOnDelete", "deleteBeforeReplace", "ignoreChanges"}
 
 
