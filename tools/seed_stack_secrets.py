@@ -12,8 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import dev  # noqa: E402
+import dev  # tools/, the script's directory, is on sys.path
 
 
 def main(argv: list[str]) -> int:

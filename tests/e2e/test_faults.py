@@ -119,7 +119,7 @@ def test_interrupted_deploy_recovers_without_duplicates(project: Project, figure
     created_before = len(emu.powerauth("GET", "/v2/admin/applications/DEMO_APP/callbacks").json().get("callbacks", []))
 
     # Documented recovery: tools/recover.py adopts what the killed run created, then refresh and up.
-    import recover
+    from tools import recover
 
     report = recover.recover("dev", cwd=project.dir, env=project.env)
     project.run("refresh", "--yes", "--skip-preview", stack="dev")
