@@ -1,10 +1,12 @@
 """The lifecycle shared by every resource: check and diff come from the schema; each
-resource supplies create, read, update and delete for its API."""
+resource supplies create, read, update and delete for its API, with two helpers: `create_once`
+for creates that are not idempotent, `refreshed` for what a read returns."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -16,8 +18,40 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-from . import _lifetime, _quiet, _schema, _settings
+from . import _lifetime, _quiet, _schema, _settings, _transport
+from ._errors import ProviderError, answer_may_be_lost
 from ._schema import Schema
+
+S = TypeVar("S", bound=Schema)
+T = TypeVar("T")
+
+#: How many times a create whose answer may have been lost is sent, in all.
+CREATE_ATTEMPTS = 4
+
+
+def create_once(post: Callable[[], T], find: Callable[[], T | None]) -> T:
+    """Send a create that the server does not deduplicate without ever creating twice.
+
+    `post` sends it once. When an attempt fails in a way that says nothing about whether the
+    server acted (see `answer_may_be_lost`), `find` looks for what it may have made, and only when
+    nothing is found is the create sent again, after a bounded backoff, at most `CREATE_ATTEMPTS`
+    times in all. A refusal of a later attempt is also checked with `find` first: the server may be
+    refusing to make again what an earlier attempt made. `find` returns the object, None, or raises
+    an error that explains better. A refusal of the first attempt is the caller's to handle."""
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            return post()
+        except ProviderError as err:
+            lost = answer_may_be_lost(err)
+            if not lost and attempt == 1:
+                raise
+            found = find()
+            if found is not None:
+                return found
+            if not lost or attempt == CREATE_ATTEMPTS:
+                raise
+        _transport.sleep(min(2.0**attempt, 8.0))
+    raise AssertionError("unreachable")
 
 
 def warn(message: str) -> None:
@@ -25,13 +59,13 @@ def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-class SchemaProvider(ResourceProvider):
-    """A dynamic provider whose check and diff are derived from `schema`.
+class SchemaProvider(ResourceProvider, Generic[S]):
+    """A dynamic provider whose check and diff are derived from `schema`, the model `S` of its inputs.
 
     Instances hold no state: settings and HTTP clients live at module level in the
     provider process, so the pickled provider is tiny and carries no credentials."""
 
-    schema: ClassVar[type[Schema]]
+    schema: type[S]
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
@@ -65,7 +99,7 @@ class SchemaProvider(ResourceProvider):
         return None
 
     # -- apply -----------------------------------------------------------------------
-    def inputs_of(self, props: dict[str, Any]) -> Any:
+    def inputs_of(self, props: dict[str, Any]) -> S:
         return _schema.parse(self.schema, props)
 
     @staticmethod
@@ -85,6 +119,17 @@ class SchemaProvider(ResourceProvider):
         return None
 
     @staticmethod
+    def refreshed(id_: str, props: dict[str, Any], read: dict[str, Any], drop: Iterable[str] = ()) -> ReadResult:
+        """What a read found: the state's properties (without the engine's `__provider`) updated
+        with `read`, what the API returned. A None in `read` means "not returned": the state's value
+        stays (write-only secrets, say). `drop` lists the properties the API shows are unset."""
+        outs = {k: v for k, v in props.items() if k != "__provider"}
+        outs.update({k: v for k, v in read.items() if v is not None})
+        for key in drop:
+            outs.pop(key, None)
+        return ReadResult(id_, outs)
+
+    @staticmethod
     def gone() -> ReadResult:
         """The object was deleted outside Pulumi: drop it from the stack."""
         return ReadResult(None, {})
@@ -96,7 +141,7 @@ class DynamicResource(pulumi.dynamic.Resource):
     Subclasses name their provider in `provider_type`; the registry and tools find the
     schema through it."""
 
-    provider_type: ClassVar[type[SchemaProvider]]
+    provider_type: ClassVar[type[SchemaProvider[Any]]]
 
     @classmethod
     def resource_type_name(cls) -> str:

@@ -7,7 +7,7 @@ import functools
 import hashlib
 import json
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -137,6 +137,9 @@ def _is_unknown(value: Any) -> bool:
     return False
 
 
+M = TypeVar("M", bound=Schema)
+
+
 class Failure:
     def __init__(self, prop: str, reason: str) -> None:
         self.prop = prop
@@ -198,7 +201,7 @@ def validate(schema: type[Schema], news: dict[str, Any]) -> tuple[dict[str, Any]
     return out, []
 
 
-def parse(schema: type[Schema], props: dict[str, Any]) -> Any:
+def parse(schema: type[M], props: dict[str, Any]) -> M:
     """Inputs from state or from a checked property bag, as a model (no unknowns at apply)."""
     fields = schema.model_fields
     return schema.model_validate({k: v for k, v in props.items() if k in fields and v is not None})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._provider import DynamicResource, SchemaProvider
@@ -51,7 +51,7 @@ class ResourceKind:
         return f"pulumi_mfa_push.{self.api}.{self.name}"
 
     @property
-    def provider(self) -> type[SchemaProvider]:
+    def provider(self) -> type[SchemaProvider[Any]]:
         return self.resource.provider_type
 
     @property

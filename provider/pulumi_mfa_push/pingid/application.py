@@ -16,9 +16,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
-from .. import _transport
-from .._errors import ApiError, ProviderError, answer_may_be_lost
-from .._provider import DynamicResource, SchemaProvider, warn
+from .._errors import ApiError, ProviderError
+from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import Schema, prop
 from .._validators import PrintableToken, Uuid
 from . import _client
@@ -99,9 +98,6 @@ def _same_name(a: str, b: str) -> bool:
 
 # -- API calls ---------------------------------------------------------------------------
 
-#: How many times a create whose answer was lost is tried in all.
-CREATE_ATTEMPTS = 4
-
 
 def get_application(client: _client.Client, application_id: str) -> dict[str, Any] | None:
     try:
@@ -165,25 +161,11 @@ def put_application(client: _client.Client, inputs: ApplicationInputs) -> dict[s
 
 def create_application(client: _client.Client, inputs: ApplicationInputs) -> dict[str, Any]:
     """POST; a lost answer is settled by a GET of our id before trying again."""
-    for attempt in range(1, CREATE_ATTEMPTS + 1):
-        try:
-            response = client.request(
-                "POST", "/applications", json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409)
-            )
-        except ProviderError as err:
-            if not answer_may_be_lost(err):
-                raise
-            existing = get_application(client, inputs.application_id)
-            if existing is not None:
-                if _same_name(decode_name(existing.get("name")), inputs.app_name):
-                    return existing  # our POST went through; its answer was lost
-                if inputs.adopt:
-                    return put_application(client, inputs)
-                raise _exists(inputs, existing) from None
-            if attempt == CREATE_ATTEMPTS:
-                raise
-            _transport.sleep(min(2.0**attempt, 8.0))
-            continue
+
+    def post() -> dict[str, Any]:
+        response = client.request(
+            "POST", "/applications", json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409)
+        )
         if response.status_code in (400, 409):
             if not _is_clash(response):
                 raise client.refused("POST", "/applications", response)
@@ -198,7 +180,18 @@ def create_application(client: _client.Client, inputs: ApplicationInputs) -> dic
             raise client.refused("POST", "/applications", response)
         body: dict[str, Any] = response.json()
         return body
-    raise AssertionError("unreachable")
+
+    def find() -> dict[str, Any] | None:
+        existing = get_application(client, inputs.application_id)
+        if existing is None:
+            return None
+        if _same_name(decode_name(existing.get("name")), inputs.app_name):
+            return existing  # our POST went through; its answer was lost
+        if inputs.adopt:
+            return put_application(client, inputs)
+        raise _exists(inputs, existing)
+
+    return create_once(post, find)
 
 
 def retired_name(name: str, when: datetime, salt: str = "") -> str:
@@ -208,7 +201,7 @@ def retired_name(name: str, when: datetime, salt: str = "") -> str:
     return name[: NAME_MAX - len(suffix)].rstrip() + suffix
 
 
-class ApplicationProvider(SchemaProvider):
+class ApplicationProvider(SchemaProvider[ApplicationInputs]):
     schema = ApplicationInputs
 
     def delete_before_replace(self, olds: dict[str, Any], news: dict[str, Any]) -> bool | None:
@@ -218,7 +211,7 @@ class ApplicationProvider(SchemaProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         _client.reads.forget("applications")
-        inputs: ApplicationInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         client = _client.api()
         body = None
         if inputs.adopt:
@@ -230,7 +223,7 @@ class ApplicationProvider(SchemaProvider):
         return CreateResult(inputs.application_id, self.outputs(inputs, _computed(body)))
 
     def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        inputs: ApplicationInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         body = get_application(_client.api(), inputs.application_id)
         return None if body is None else (inputs.application_id, self.outputs(inputs, _computed(body)))
 
@@ -241,21 +234,22 @@ class ApplicationProvider(SchemaProvider):
         if body is None:
             warn(f"PingID SDK application {id_} no longer exists (deleted in the console); removing it from the stack")
             return self.gone()
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs.update(_computed(body))
-        outs["application_id"] = str(body.get("id") or id_).lower()
-        outs["app_name"] = decode_name(body.get("name"))
-        outs["app_enabled"] = bool(body.get("appEnabled", False))
+        read = _computed(body) | {
+            "application_id": str(body.get("id") or id_).lower(),
+            "app_name": decode_name(body.get("name")),
+            "app_enabled": bool(body.get("appEnabled", False)),
+        }
+        unset = []
         if "fcmSenderId" in body:  # only when PingID shows it; the server key never comes back
             if body["fcmSenderId"]:
-                outs["fcm_sender_id"] = str(body["fcmSenderId"])
+                read["fcm_sender_id"] = str(body["fcmSenderId"])
             else:
-                outs.pop("fcm_sender_id", None)
-        return ReadResult(id_, outs)
+                unset.append("fcm_sender_id")
+        return self.refreshed(id_, props, read, unset)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         _client.reads.forget("applications")
-        inputs: ApplicationInputs = self.inputs_of(news)
+        inputs = self.inputs_of(news)
         body = put_application(_client.api(), inputs)
         return UpdateResult(self.outputs(inputs, _computed(body)))
 

@@ -12,9 +12,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
-from .. import _transport
-from .._errors import ApiError, ProviderError, answer_may_be_lost
-from .._provider import DynamicResource, SchemaProvider, warn
+from .._errors import ApiError, ProviderError
+from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import UNKNOWN, Schema, prop
 from .._validators import P8Key, PrintableToken, ServiceAccountJson, Uuid, printable
 from . import _client
@@ -108,9 +107,6 @@ def _computed(body: dict[str, Any]) -> dict[str, Any]:
 
 # -- API calls ---------------------------------------------------------------------------
 
-#: How many times a create whose answer was lost is tried in all.
-CREATE_ATTEMPTS = 4
-
 
 def list_credentials(environment_id: str, application_id: str) -> list[dict[str, Any]]:
     body = (
@@ -162,7 +158,7 @@ def _clash(inputs: PushCredentialInputs) -> ProviderError:
     )
 
 
-class PushCredentialProvider(SchemaProvider):
+class PushCredentialProvider(SchemaProvider[PushCredentialInputs]):
     schema = PushCredentialInputs
 
     def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
@@ -187,37 +183,27 @@ class PushCredentialProvider(SchemaProvider):
         return all(news.get(k) == UNKNOWN or news.get(k) == olds.get(k) for k in same)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs: PushCredentialInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         _client.reads.forget(f"{inputs.environment_id}/{inputs.application_id}")
         api = _client.api()
         path = _client.credentials_path(inputs.environment_id, inputs.application_id)
         # What exists before we try: after a lost answer, anything new of our type is ours.
         before = {str(i.get("id")) for i in list_credentials(inputs.environment_id, inputs.application_id)}
-        body: dict[str, Any] | None = None
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            try:
-                response = api.request("POST", path, json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409))
-            except ProviderError as err:
-                if not answer_may_be_lost(err):
-                    raise
-                body = _ours(inputs, before)
-                if body is not None:
-                    break
-                if attempt == CREATE_ATTEMPTS:
-                    raise
-                _transport.sleep(min(2.0**attempt, 8.0))
-                continue
+
+        def post() -> dict[str, Any]:
+            response = api.request("POST", path, json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409))
             if response.status_code in (400, 409):
                 if response.status_code == 409 or "UNIQUENESS_VIOLATION" in _client.error_codes(response):
                     raise _clash(inputs)
                 raise api.refused("POST", path, response)
-            body = response.json()
-            break
-        assert body is not None
+            body: dict[str, Any] = response.json()
+            return body
+
+        body = create_once(post, lambda: _ours(inputs, before))
         return CreateResult(str(body["id"]), self.outputs(inputs, _computed(body)))
 
     def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        inputs: PushCredentialInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         for body in list_credentials(inputs.environment_id, inputs.application_id):
             if body.get("type") == inputs.type:
                 return str(body["id"]), self.outputs(inputs, _computed(body))
@@ -236,18 +222,14 @@ class PushCredentialProvider(SchemaProvider):
         if body is None:
             warn(f"PingOne push credential {id_} no longer exists (deleted outside Pulumi); removing it from the stack")
             return self.gone()
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs.update({k: v for k, v in _computed(body).items() if v is not None})
         # A changed type is drift the next diff turns into a replacement; secrets keep the
         # state's values because PingOne never returns them.
-        outs["type"] = body.get("type") or outs.get("type")
-        if body.get("clientId"):
-            outs["client_id"] = body["clientId"]
-        return ReadResult(id_, outs)
+        read = _computed(body) | {"type": body.get("type") or None, "client_id": body.get("clientId") or None}
+        return self.refreshed(id_, props, read)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Every input is immutable, so the engine replaces instead of updating; nothing to send.
-        inputs: PushCredentialInputs = self.inputs_of(news)
+        inputs = self.inputs_of(news)
         return UpdateResult(self.outputs(inputs, {k: olds.get(k) for k in PushCredentialInputs.computed_outputs}))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
 from .._errors import ApiError, ProviderError, answer_may_be_lost
-from .._provider import DynamicResource, SchemaProvider, warn
+from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import Schema, prop
 from . import _client
 from ._validators import ApplicationId, Roles
@@ -74,64 +74,40 @@ def set_roles(application_id: str, add: set[str], remove: set[str]) -> None:
         )
 
 
-class ApplicationProvider(SchemaProvider):
+class ApplicationProvider(SchemaProvider[ApplicationInputs]):
     schema = ApplicationInputs
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs: ApplicationInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         app_id = inputs.application_id
-        body: dict[str, Any] | None = None
-        try:
-            body = (
+
+        def post() -> dict[str, Any]:
+            body: dict[str, Any] = (
                 _client.api()
                 .request(
                     "POST", "/admin/applications", json={"id": app_id, "roles": inputs.roles or []}, idempotent=False
                 )
                 .json()
             )
-        except ProviderError as err:
+            return body
+
+        try:
+            # The id is ours: an application with it, found after a lost answer, is the one we made.
+            body = create_once(post, lambda: get_application(app_id))
+        except ApiError as err:
             if answer_may_be_lost(err):
-                body = self._reconcile(app_id, err)
-            elif not isinstance(err, ApiError):
                 raise
-            elif not inputs.adopt:
-                existing = get_application(app_id) if err.status == 400 else None
-                if existing is not None:
-                    raise ProviderError(
-                        f"PowerAuth application {app_id!r} already exists. Set adopt=True to manage it "
-                        "with this stack (pulumi import does not work with dynamic providers), or pick another id."
-                    ) from None
+            existing = get_application(app_id) if inputs.adopt or err.status == 400 else None
+            if existing is None:
                 raise
-            else:
-                body = get_application(app_id)
-                if body is None:
-                    raise
+            if not inputs.adopt:
+                raise ProviderError(
+                    f"PowerAuth application {app_id!r} already exists. Set adopt=True to manage it "
+                    "with this stack (pulumi import does not work with dynamic providers), or pick another id."
+                ) from None
+            body = existing
         body = self._converge_roles(app_id, inputs.roles, body)
         return CreateResult(app_id, self.outputs(inputs, _computed(body)) | {"roles": body.get("roles", [])})
-
-    @staticmethod
-    def _reconcile(app_id: str, err: Exception) -> dict[str, Any]:
-        """The create's answer was lost or refused for a passing reason: the id is ours, so an
-        application with it is the one we made; otherwise try again, a bounded number of times."""
-        for _attempt in range(4):
-            body = get_application(app_id)
-            if body is not None:
-                return body
-            try:
-                created: dict[str, Any] = (
-                    _client.api()
-                    .request("POST", "/admin/applications", json={"id": app_id, "roles": []}, idempotent=False)
-                    .json()
-                )
-                return created
-            except ProviderError as again:
-                if not answer_may_be_lost(again):
-                    body = get_application(app_id)
-                    if body is not None:
-                        return body
-                    raise
-                err = again
-        raise err
 
     @staticmethod
     def _converge_roles(app_id: str, wanted: list[str] | None, body: dict[str, Any]) -> dict[str, Any]:
@@ -145,7 +121,7 @@ class ApplicationProvider(SchemaProvider):
         return body
 
     def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        inputs: ApplicationInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         body = get_application(inputs.application_id)
         if body is None:
             return None
@@ -155,15 +131,11 @@ class ApplicationProvider(SchemaProvider):
         body = _client.reads.get(f"app/{id_}", lambda: get_application(id_))
         if body is None:
             return self.gone()
-        outs = dict(props)
-        outs.pop("__provider", None)
-        outs.update({k: v for k, v in _computed(body).items() if v is not None})
-        outs["application_id"] = body.get("id", id_)
-        outs["roles"] = sorted(body.get("roles") or [])
-        return ReadResult(id_, outs)
+        read = _computed(body) | {"application_id": body.get("id", id_), "roles": sorted(body.get("roles") or [])}
+        return self.refreshed(id_, props, read)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs: ApplicationInputs = self.inputs_of(news)
+        inputs = self.inputs_of(news)
         roles = sorted(olds.get("roles") or [])
         if inputs.roles is not None:
             have, want = set(roles), set(inputs.roles)

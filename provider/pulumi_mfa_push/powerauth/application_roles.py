@@ -26,11 +26,11 @@ class ApplicationRolesInputs(Schema):
     computed_outputs: ClassVar[dict[str, bool]] = {}
 
 
-class ApplicationRolesProvider(SchemaProvider):
+class ApplicationRolesProvider(SchemaProvider[ApplicationRolesInputs]):
     schema = ApplicationRolesInputs
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs: ApplicationRolesInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         # Role adds are idempotent, so a retried create cannot duplicate anything.
         set_roles(inputs.application_id, set(inputs.roles), set())
         return CreateResult(f"{inputs.application_id}/roles/{uuid.uuid4().hex[:12]}", self.outputs(inputs, {}))
@@ -41,12 +41,10 @@ class ApplicationRolesProvider(SchemaProvider):
         if body is None:
             return self.gone()
         present = sorted(set(props.get("roles") or []) & set(body.get("roles") or []))
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs["roles"] = present
-        return ReadResult(id_, outs)
+        return self.refreshed(id_, props, {"roles": present})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs: ApplicationRolesInputs = self.inputs_of(news)
+        inputs = self.inputs_of(news)
         have, want = set(olds.get("roles") or []), set(inputs.roles)
         set_roles(inputs.application_id, want - have, have - want)
         return UpdateResult(self.outputs(inputs, {}))

@@ -11,8 +11,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from .._errors import ApiError, ProviderError, answer_may_be_lost
-from .._provider import DynamicResource, SchemaProvider
+from .._errors import ApiError
+from .._provider import DynamicResource, SchemaProvider, create_once
 from .._schema import Schema, prop
 from . import _client
 from ._validators import ApplicationId
@@ -142,28 +142,20 @@ def _computed(cb: dict[str, Any]) -> dict[str, Any]:
     return {"callback_id": cb.get("callbackId"), "password_set": bool(basic.get("passwordSet", False))}
 
 
-class CallbackProvider(SchemaProvider):
+class CallbackProvider(SchemaProvider[CallbackInputs]):
     schema = CallbackInputs
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        inputs: CallbackInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         path = f"/v2/admin/applications/{inputs.application_id}/callbacks"
         _client.reads.forget(f"callbacks/{inputs.application_id}")
-        for attempt in range(1, 5):
-            try:
-                cb: dict[str, Any] | None = (
-                    _client.api().request("POST", path, json=_body(inputs, True), idempotent=False).json()
-                )
-            except ProviderError as err:
-                if not answer_may_be_lost(err):
-                    raise
-                # The server may have stored the callback before the answer was lost.
-                cb = self._find(inputs)
-                if cb is None and attempt == 4:
-                    raise
-            if cb is not None:
-                break
-        assert cb is not None
+
+        def post() -> dict[str, Any]:
+            cb: dict[str, Any] = _client.api().request("POST", path, json=_body(inputs, True), idempotent=False).json()
+            return cb
+
+        # The server may have stored the callback before the answer was lost: look for it first.
+        cb = create_once(post, lambda: self._find(inputs))
         return CreateResult(str(cb["callbackId"]), self.outputs(inputs, _computed(cb)))
 
     @staticmethod
@@ -178,7 +170,7 @@ class CallbackProvider(SchemaProvider):
         return None
 
     def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        inputs: CallbackInputs = self.inputs_of(props)
+        inputs = self.inputs_of(props)
         found = self._find(inputs)
         return None if found is None else (str(found["callbackId"]), self.outputs(inputs, _computed(found)))
 
@@ -188,28 +180,28 @@ class CallbackProvider(SchemaProvider):
         found = next((cb for cb in callbacks or [] if cb.get("callbackId") == id_), None)
         if found is None:
             return self.gone()
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs["callback_name"] = found.get("name")
-        outs["callback_url"] = found.get("callbackUrl")
-        outs["type"] = found.get("type", props.get("type"))
-        outs["attributes"] = found.get("attributes") or ([] if props.get("attributes") is not None else None)
-        if outs["attributes"] is None:
-            outs.pop("attributes")
+        read = {
+            "callback_name": found.get("name"),
+            "callback_url": found.get("callbackUrl"),
+            "type": found.get("type", props.get("type")),
+            "attributes": found.get("attributes") or ([] if props.get("attributes") is not None else None),
+            **_computed(found),
+        }
+        unset = [] if read["attributes"] is not None else ["attributes"]
         basic = (found.get("authentication") or {}).get("httpBasic") or {}
         if basic.get("enabled"):
             # The password is write-only: keep the state's value; the username is read back.
             old = props.get("http_basic") or {}
-            outs["http_basic"] = {
+            read["http_basic"] = {
                 "username": basic.get("username"),
                 **({"password": old["password"]} if old.get("password") else {}),
             }
         else:
-            outs.pop("http_basic", None)
-        outs.update(_computed(found))
-        return ReadResult(id_, outs)
+            unset.append("http_basic")
+        return self.refreshed(id_, props, read, unset)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        inputs: CallbackInputs = self.inputs_of(news)
+        inputs = self.inputs_of(news)
         _client.reads.forget(f"callbacks/{inputs.application_id}")
         cb = (
             _client.api()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
@@ -49,19 +49,25 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-class _PushProvider(SchemaProvider):
+class _PushInputs(Schema):
+    """What every platform's configuration has."""
+
+    application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
+
+
+P = TypeVar("P", bound=_PushInputs)
+
+
+class _PushProvider(SchemaProvider[P]):
     platform: ClassVar[str]
 
-    def wire(self, inputs: Any) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def metadata(self, inputs: Any) -> dict[str, Any]:
+    def wire(self, inputs: P) -> dict[str, Any]:
         raise NotImplementedError
 
     def from_server(self, data: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _upsert(self, inputs: Any) -> dict[str, Any]:
+    def _upsert(self, inputs: P) -> dict[str, Any]:
         body: dict[str, Any] = (
             _client.api()
             .request(
@@ -85,9 +91,7 @@ class _PushProvider(SchemaProvider):
         data = (body or {}).get(self.platform)
         if not data:
             return self.gone()
-        outs = {k: v for k, v in props.items() if k != "__provider"}
-        outs.update({k: v for k, v in self.from_server(data).items() if v is not None})
-        return ReadResult(id_, outs)
+        return self.refreshed(id_, props, self.from_server(data))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self.inputs_of(news)
@@ -106,8 +110,7 @@ class _PushProvider(SchemaProvider):
 
 
 # ---- APNs ------------------------------------------------------------------------------
-class ApnsConfigInputs(Schema):
-    application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
+class ApnsConfigInputs(_PushInputs):
     topic: Ident = prop(description="the app's bundle id, e.g. com.example.app")
     key_id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{10}$")] = prop(
         description="the 10-character APNs key id (upper-case letters and digits)"
@@ -121,7 +124,7 @@ class ApnsConfigInputs(Schema):
     private_key: ApnsKey = prop(description="the .p8 key's PEM text (EC P-256, PKCS#8)", secret=True, write_only=True)
 
 
-class ApnsConfigProvider(_PushProvider):
+class ApnsConfigProvider(_PushProvider[ApnsConfigInputs]):
     schema = ApnsConfigInputs
     platform = "apns"
 
@@ -171,8 +174,7 @@ class ApnsConfig(DynamicResource, module="powerauth", name="ApnsConfig"):
 
 
 # ---- FCM -------------------------------------------------------------------------------
-class FcmConfigInputs(Schema):
-    application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
+class FcmConfigInputs(_PushInputs):
     service_account_json: ServiceAccountJson = prop(
         description="the Google service-account key file's JSON text", secret=True, write_only=True
     )
@@ -181,12 +183,12 @@ class FcmConfigInputs(Schema):
     )
 
 
-class FcmConfigProvider(_PushProvider):
+class FcmConfigProvider(_PushProvider[FcmConfigInputs]):
     schema = FcmConfigInputs
     platform = "fcm"
 
     def inputs_of(self, props: dict[str, Any]) -> FcmConfigInputs:
-        inputs: FcmConfigInputs = super().inputs_of(props)
+        inputs = super().inputs_of(props)
         if inputs.project_id is None:
             inputs = inputs.model_copy(update={"project_id": project_of(inputs.service_account_json)})
         return inputs
@@ -225,8 +227,7 @@ class FcmConfig(DynamicResource, module="powerauth", name="FcmConfig"):
 
 
 # ---- HMS -------------------------------------------------------------------------------
-class HmsConfigInputs(Schema):
-    application_id: ApplicationId = prop(description="the PowerAuth application (immutable)", immutable=True)
+class HmsConfigInputs(_PushInputs):
     project_id: Ident = prop(description="the HMS project id")
     app_id: Ident = prop(description="the HMS app id")
     client_id: Ident = prop(description="the Huawei OAuth 2.0 client id")
@@ -235,7 +236,7 @@ class HmsConfigInputs(Schema):
     )
 
 
-class HmsConfigProvider(_PushProvider):
+class HmsConfigProvider(_PushProvider[HmsConfigInputs]):
     schema = HmsConfigInputs
     platform = "hms"
 
