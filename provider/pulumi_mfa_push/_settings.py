@@ -55,13 +55,17 @@ def flag(key: str, env: str | None = None) -> bool:
     return (get(key, env) or "").lower() == "true"
 
 
-def require(key: str, env: str | None, what: str) -> str:
+def require(key: str, env: str | None, what: str, secret: bool | None = None) -> str:
+    """A setting that must be given; `secret` (by default: a password or secret by its name)
+    makes the hint say `--secret`."""
     value = get(key, env)
     if value is None:
+        if secret is None:
+            secret = "password" in key.lower() or "secret" in key.lower()
         hint = f" or the environment variable {env}" if env else ""
         raise ProviderError(
-            f"missing setting {key}: {what}. Set it with `pulumi config set {key} ...`"
-            f"{' --secret' if 'password' in key.lower() or 'secret' in key.lower() else ''}{hint}."
+            f"missing setting {key}: {what}. Set it with "
+            f"`pulumi config set {key} ...{' --secret' if secret else ''}`{hint}."
         )
     return value
 

@@ -160,16 +160,6 @@ class Client:
         return self.transport.refused(method, self._path(path), response)
 
 
-def _secret_setting(key: str, env: str, what: str) -> str:
-    value = _settings.get(key, env)
-    if value is None:
-        raise ProviderError(
-            f"missing setting {key}: {what}. Set it with `pulumi config set {key} ... --secret` "
-            f"or the environment variable {env}."
-        )
-    return value
-
-
 def _api_key(raw: str) -> bytes:
     try:
         key = base64.b64decode(raw.strip(), validate=True)
@@ -188,8 +178,8 @@ def api() -> Client:
     insecure = _settings.flag("pingid:allowInsecureHttp", "PINGID_ALLOW_INSECURE_HTTP")
     url = _transport.check_url(NAME, url, insecure, "pingid:allowInsecureHttp")
     account = _settings.require("pingid:accountId", "PINGID_ACCOUNT_ID", "the PingID SDK account id").strip()
-    key = _api_key(_secret_setting("pingid:apiKey", "PINGID_API_KEY", "the PingID SDK API key (Base64)"))
-    token = _secret_setting("pingid:token", "PINGID_TOKEN", "the PingID SDK token")
+    key = _api_key(_settings.require("pingid:apiKey", "PINGID_API_KEY", "the PingID SDK API key (Base64)", secret=True))
+    token = _settings.require("pingid:token", "PINGID_TOKEN", "the PingID SDK token", secret=True)
     timeout = _settings.timeout("pingid:timeoutSeconds", "PINGID_TIMEOUT_SECONDS")
     transport = _transport.shared(
         (NAME, url, timeout),
