@@ -32,9 +32,9 @@ emulator-stop:
 	@$(PY) tools/dev.py emulator stop
 
 lint: bootstrap
-	@$(PY) -m ruff check provider policies tools tests emulator
+	@$(PY) -m ruff check provider policies tools tests emulator bench
 	@$(PY) -m mypy --strict provider/pulumi_mfa_push
 	@$(PY) -m mypy --strict policies
 
 bench: bootstrap
-	@$(PY) bench/run.py $(BENCH_ARGS)
+	@$(PY) -m bench $(BENCH_ARGS)

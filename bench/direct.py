@@ -3,8 +3,8 @@ called directly, in one process, without the Pulumi engine. Started by bench/run
 subprocess per pass, each on a freshly reset emulator); prints nothing but errors and writes
 one JSON result file.
 
-    direct.py --spec SPEC --emulator URL --emulator-pid PID --workers 4 --result OUT [--profile HTML]
-    direct.py --micro --spec SPEC --emulator URL --result OUT
+    python -m bench.direct --spec SPEC --emulator URL --emulator-pid PID --workers 4 --result OUT [--profile HTML]
+    python -m bench.direct --micro --spec SPEC --emulator URL --result OUT
 
 Settings come from environment variables (POWERAUTH_URL, PINGONE_*, PINGID_*), as the providers'
 _client modules document, so the engine and stack config play no part.
@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pulumi_mfa_push import registry
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "pylib"))
-import mfa_bench_probe as probe  # noqa: E402
+from bench import stackgen
+from bench.procstats import proc_cpu, system_busy_cpu
+from bench.pylib import mfa_bench_probe as probe
 
 
 def settings_env(info: dict[str, Any]) -> dict[str, str]:
@@ -55,34 +56,9 @@ def settings_env(info: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def proc_cpu(pid: int | None) -> float:
-    if not pid:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
 def providers() -> dict[str, Any]:
-    from pulumi_mfa_push.pingid.application import ApplicationProvider as PingIdApp
-    from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
-    from pulumi_mfa_push.powerauth.application import ApplicationProvider
-    from pulumi_mfa_push.powerauth.application_roles import ApplicationRolesProvider
-    from pulumi_mfa_push.powerauth.callback import CallbackProvider
-    from pulumi_mfa_push.powerauth.push import ApnsConfigProvider, FcmConfigProvider, HmsConfigProvider
-
-    return {
-        "powerauth.Application": ApplicationProvider(),
-        "powerauth.ApplicationRoles": ApplicationRolesProvider(),
-        "powerauth.Callback": CallbackProvider(),
-        "powerauth.ApnsConfig": ApnsConfigProvider(),
-        "powerauth.FcmConfig": FcmConfigProvider(),
-        "powerauth.HmsConfig": HmsConfigProvider(),
-        "pingone.PushCredential": PushCredentialProvider(),
-        "pingid.Application": PingIdApp(),
-    }
+    """A provider of every registry resource, by the spec's kind (`powerauth.Application`)."""
+    return {stackgen.label(kind): kind.provider() for kind in registry.kinds()}
 
 
 def direct_props(r: dict[str, Any]) -> dict[str, Any]:
@@ -142,12 +118,6 @@ class Emu:
 
     def requests(self) -> dict[str, Any]:
         return self.http.get("/_emulator/requests").json()  # type: ignore[no-any-return]
-
-
-def system_busy_cpu() -> float:
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def phase(emu: Emu, name: str, body: Callable[[], None], results: dict[str, Any], rec: Recorder) -> None:
@@ -310,8 +280,13 @@ BUCKETS = (
     ("  input parsing: pydantic model_validate", "pydantic/main.py", ("model_validate",)),
     ("    of which PEM key loading (cryptography, in validators)", "~", ("load_pem_private_key",)),
     ("  outputs(): model_dump", "pydantic/main.py", ("model_dump",)),
-    ("  retry wrapper: tenacity, excluding the wrapped call", "tenacity/__init__.py", ("__call__",),
-     "pulumi_mfa_push/_transport.py", ("once",)),
+    (
+        "  retry wrapper: tenacity, excluding the wrapped call",
+        "tenacity/__init__.py",
+        ("__call__",),
+        "pulumi_mfa_push/_transport.py",
+        ("once",),
+    ),
     ("  PingID signing (Signer.sign)", "pulumi_mfa_push/pingid/_client.py", ("sign",)),
     ("  PingID verification (Signer.verify)", "pulumi_mfa_push/pingid/_client.py", ("verify",)),
     ("  PingOne token (TokenSource.current)", "pulumi_mfa_push/pingone/_client.py", ("current",)),
@@ -336,7 +311,11 @@ def cpu_buckets(path: str, ops: int) -> dict[str, Any]:
     total = sum(v[2] for v in raw.values())  # total self time
     rows: dict[str, Any] = {
         "note": "cProfile with a thread-CPU clock; its per-call cost inflates pure-Python code 2-5x: rank, do not add",
-        "profiled_cpu_s": round(total, 3), "operations": ops, "buckets_ms_per_op": {}}
+        "profiled_cpu_s": round(total, 3),
+        "operations": ops,
+        "buckets_ms_per_op": {},
+    }
+
     def cumulative(frag: str, names: tuple[str, ...]) -> float:
         cum = 0.0
         for (file, _line, func), (_cc, _nc, _tt, ct, callers) in raw.items():
@@ -437,10 +416,7 @@ def main() -> int:
     spec = json.loads(Path(ns.spec).read_text())
 
     t0 = time.perf_counter()
-    import pulumi_mfa_push.pingid.application  # noqa: F401
-    import pulumi_mfa_push.pingone.push_credential  # noqa: F401
-    import pulumi_mfa_push.powerauth  # noqa: F401
-
+    registry.kinds()  # imports every API package
     import_s = time.perf_counter() - t0
     import httpcore._backends.sync
     from pulumi_mfa_push import _transport

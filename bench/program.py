@@ -1,5 +1,5 @@
 """The benchmark's Pulumi program (copied as the throw-away project's stacks/__main__.py):
-builds the resources listed in the JSON spec named by $MFA_BENCH_SPEC, written by bench/run.py.
+builds the resources listed in the JSON spec named by $MFA_BENCH_SPEC (bench/stackgen.py).
 mode "real": pulumi_mfa_push resources; mode "noop": floor (b), trivial dynamic resources with
 the same names and the same parent -> child dependencies."""
 
@@ -25,18 +25,10 @@ if spec["mode"] == "noop":
             props["parent_id"] = made[r["parent"]].id
         made[r["name"]] = Noop(r["name"], props)
 else:
-    from pulumi_mfa_push import pingid, pingone, powerauth
+    from pulumi_mfa_push import registry
 
-    kinds = {
-        "powerauth.Application": powerauth.Application,
-        "powerauth.ApplicationRoles": powerauth.ApplicationRoles,
-        "powerauth.Callback": powerauth.Callback,
-        "powerauth.ApnsConfig": powerauth.ApnsConfig,
-        "powerauth.FcmConfig": powerauth.FcmConfig,
-        "powerauth.HmsConfig": powerauth.HmsConfig,
-        "pingone.PushCredential": pingone.PushCredential,
-        "pingid.Application": pingid.Application,
-    }
+    # The spec names a kind as bench/stackgen.py's label() does: `powerauth.Application`.
+    kinds = {f"{kind.api}.{kind.name}": kind.resource for kind in registry.kinds()}
     for r in spec["resources"]:
         args = {k: v for k, v in r["args"].items() if v is not None}
         if r.get("parent"):

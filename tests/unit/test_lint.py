@@ -11,7 +11,7 @@ from _harness import ROOT
 
 def test_ruff() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "provider", "emulator", "policies", "tools", "tests"],
+        [sys.executable, "-m", "ruff", "check", "provider", "emulator", "policies", "tools", "tests", "bench"],
         cwd=ROOT,
         capture_output=True,
         text=True,
