@@ -32,9 +32,10 @@ emulator-stop:
 	@$(PY) tools/dev.py emulator stop
 
 lint: bootstrap
-	@$(PY) -m ruff check provider policies tools tests emulator bench
-	@$(PY) -m mypy --strict provider/pulumi_mfa_push
-	@$(PY) -m mypy --strict policies
+	@$(PY) -m ruff check .
+	@$(PY) -m ruff format --check .
+	@for target in provider/pulumi_mfa_push emulator/mfa_push_emulator policies tools stacks; do \
+		$(PY) -m mypy --strict $$target || exit 1; done
 
 bench: bootstrap
 	@$(PY) -m bench $(BENCH_ARGS)

@@ -100,7 +100,7 @@ def pulumi(
 
 
 # ---- emulator -----------------------------------------------------------------------
-def _get(url: str, timeout: float = 1.0) -> dict[str, object] | None:
+def _get(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
             return json.loads(resp.read())  # type: ignore[no-any-return]
@@ -211,25 +211,25 @@ def summary(url: str) -> None:
         print("emulator: no answer for the summary")
         return
 
-    def call(u: str, headers: dict[str, str]) -> object:
+    def call(u: str, headers: dict[str, str]) -> Any:
         req = urllib.request.Request(u, headers=headers)  # noqa: S310 - loopback only
         with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
             return json.loads(resp.read())
 
-    pa = info["powerauth"]  # type: ignore[index]
+    pa = info["powerauth"]
     auth = base64.b64encode(f"{pa['username']}:{pa['password']}".encode()).decode()
     apps = call(f"{pa['baseUrl']}/admin/applications", {"Authorization": f"Basic {auth}"})
     print("\nAt the emulator now:")
-    for app in apps.get("applications", []):  # type: ignore[union-attr]
+    for app in apps.get("applications", []):
         detail = call(f"{pa['baseUrl']}/admin/applications/{app['id']}", {"Authorization": f"Basic {auth}"})
         cbs = call(f"{pa['baseUrl']}/v2/admin/applications/{app['id']}/callbacks", {"Authorization": f"Basic {auth}"})
         push = call(f"{pa['baseUrl']}/admin/applications/{app['id']}/push", {"Authorization": f"Basic {auth}"})
         platforms = [p for p in ("apns", "fcm", "hms") if isinstance(push, dict) and push.get(p)]
         print(
-            f"  PowerAuth application {app['id']}: roles {detail.get('roles')}, "  # type: ignore[union-attr]
-            f"{len(cbs.get('callbacks', []))} callback(s), push {platforms or 'none'}"  # type: ignore[union-attr]
+            f"  PowerAuth application {app['id']}: roles {detail.get('roles')}, "
+            f"{len(cbs.get('callbacks', []))} callback(s), push {platforms or 'none'}"
         )
-    _ping_summary(info)  # type: ignore[arg-type]
+    _ping_summary(info)
 
 
 def _ping_summary(info: dict[str, Any]) -> None:

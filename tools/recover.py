@@ -10,13 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import dev  # tools/, the script's directory, is on sys.path
 from pulumi_mfa_push._recover import RecoverError
 from pulumi_mfa_push._recover import recover as _recover
-
-if __package__:  # imported as tools.recover, from the repository root (the tests)
-    from . import dev
-else:  # run as a script: its directory, tools/, is on sys.path
-    import dev
 
 
 def recover(stack: str, cwd: Path = dev.ROOT, env: dict[str, str] | None = None) -> list[str]:

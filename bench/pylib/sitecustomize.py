@@ -45,19 +45,27 @@ def _install_provider_trace(trace_dir: str) -> None:
                 return fn(request, context)
             finally:
                 http, calls = probe.thread_http()
-                emit({
-                    "event": "rpc", "rpc": name, "t": t0 - started, "wall": time.perf_counter() - t0,
-                    "cpu": time.thread_time() - c0, "http": http, "calls": calls,
-                    "type": _type_of(request), "connects": probe.CONNECTS["n"],
-                })
+                emit(
+                    {
+                        "event": "rpc",
+                        "rpc": name,
+                        "t": t0 - started,
+                        "wall": time.perf_counter() - t0,
+                        "cpu": time.thread_time() - c0,
+                        "http": http,
+                        "calls": calls,
+                        "type": _type_of(request),
+                        "connects": probe.CONNECTS["n"],
+                    }
+                )
+
         return timed
 
     def on_grpc(module) -> None:  # type: ignore[no-untyped-def]
         original = module.add_ResourceProviderServicer_to_server
 
         def add(servicer, server):  # type: ignore[no-untyped-def]
-            emit({"event": "ready", "t": time.perf_counter() - started,
-                  "cpu": time.process_time()})
+            emit({"event": "ready", "t": time.perf_counter() - started, "cpu": time.process_time()})
             for name in ("Check", "Diff", "Create", "Read", "Update", "Delete", "Configure"):
                 setattr(servicer, name, wrap(name, getattr(servicer, name)))
             return original(servicer, server)
@@ -101,8 +109,15 @@ def _install_provider_trace(trace_dir: str) -> None:
     import atexit
 
     def at_exit() -> None:
-        emit({"event": "exit", "t": time.perf_counter() - started, "cpu": time.process_time(),
-              "connects": probe.CONNECTS["n"], "sends": probe.SENDS["n"]})
+        emit(
+            {
+                "event": "exit",
+                "t": time.perf_counter() - started,
+                "cpu": time.process_time(),
+                "connects": probe.CONNECTS["n"],
+                "sends": probe.SENDS["n"],
+            }
+        )
 
     atexit.register(at_exit)
 

@@ -118,10 +118,11 @@ def test_interrupted_deploy_recovers_without_duplicates(project: Project, figure
     emu.no_faults()
     created_before = len(emu.powerauth("GET", "/v2/admin/applications/DEMO_APP/callbacks").json().get("callbacks", []))
 
-    # Documented recovery: tools/recover.py adopts what the killed run created, then refresh and up.
-    from tools import recover
+    # Documented recovery (`mfa-push recover`, or tools/recover.py here) adopts what the killed run
+    # created, then refresh and up.
+    from pulumi_mfa_push._recover import recover
 
-    report = recover.recover("dev", cwd=project.dir, env=project.env)
+    report = recover("dev", cwd=project.dir, env=project.env)
     project.run("refresh", "--yes", "--skip-preview", stack="dev")
     runs = converge(project, "up", "dev")
     assert_exactly_dev(project)
