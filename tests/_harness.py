@@ -81,6 +81,13 @@ class Emulator:
     def requests(self) -> dict[str, Any]:
         return httpx.get(f"{self.url}/_emulator/requests").json()  # type: ignore[no-any-return]
 
+    def wait_for_call(self, route: str, timeout: float = 120) -> None:
+        """Until the emulator has served `route` (e.g. `POST /powerauth/admin/applications`)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.requests()["byRoute"].get(route):
+            time.sleep(0.05)
+        assert self.requests()["byRoute"].get(route), f"no {route} within {timeout} s"
+
     def zero(self) -> None:
         httpx.delete(f"{self.url}/_emulator/requests").raise_for_status()
 
@@ -264,6 +271,17 @@ class Project:
                 capture_output=True,
                 check=True,
             )
+
+    def spawn_up(self, stack: str = "test") -> subprocess.Popen[bytes]:
+        """`pulumi up` in the background, in a session of its own (for tests that kill it)."""
+        return subprocess.Popen(
+            [self.pulumi_bin, "up", "--yes", "--skip-preview", "--stack", stack, "--non-interactive"],
+            cwd=self.dir,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def up(self, stack: str = "test", *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, check=check)

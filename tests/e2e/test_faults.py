@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from typing import Any
 
@@ -100,18 +99,8 @@ def test_interrupted_deploy_recovers_without_duplicates(project: Project, figure
     emu.reset()
     project.use_stack_file("dev")
     emu.faults(probability=0, latencyMs=400)
-    proc = subprocess.Popen(
-        [project.pulumi_bin, "up", "--yes", "--skip-preview", "--stack", "dev", "--non-interactive"],
-        cwd=project.dir,
-        env=project.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and emu.requests()["byRoute"].get("POST /powerauth/admin/applications", 0) < 1:
-        time.sleep(0.05)
+    proc = project.spawn_up("dev")
+    emu.wait_for_call("POST /powerauth/admin/applications")
     time.sleep(0.6)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
