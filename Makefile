@@ -10,7 +10,13 @@ bootstrap:
 demo: bootstrap
 	@$(PY) tools/dev.py demo
 
+# The Go language host (tools/pulumi/langhost) first: go vet, gofmt, go test. Same build flags as
+# the engine build, so the host is tested as built and bootstrap's Go build cache is reused.
 test: bootstrap
+	@cd tools/pulumi && go vet -trimpath -tags osusergo,grpcnotrace ./langhost \
+	  && unformatted="$$(gofmt -l langhost)" \
+	  && { [ -z "$$unformatted" ] || { echo "gofmt: run gofmt -w on: $$unformatted" >&2; exit 1; }; } \
+	  && go test -trimpath -tags osusergo,grpcnotrace -count=1 -timeout 5m ./langhost
 	@$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 preview: bootstrap
@@ -36,6 +42,9 @@ lint: bootstrap
 	@$(PY) -m ruff format --check .
 	@for target in provider/pulumi_mfa_push emulator/mfa_push_emulator policies tools stacks; do \
 		$(PY) -m mypy --strict $$target || exit 1; done
+	@cd tools/pulumi && go vet -trimpath -tags osusergo,grpcnotrace ./langhost \
+	  && unformatted="$$(gofmt -l langhost)" \
+	  && { [ -z "$$unformatted" ] || { echo "gofmt: run gofmt -w on: $$unformatted" >&2; exit 1; }; }
 
 bench: bootstrap
 	@$(PY) -m bench $(BENCH_ARGS)

@@ -69,8 +69,21 @@ func (h *host) engine() string {
 // lifetime (shutdown/Cancel => stop).
 func (h *host) childContext(rpcCtx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(rpcCtx)
+	if h.ctx.Err() != nil {
+		// AfterFunc would cancel from another goroutine, possibly after the child has started.
+		cancel()
+		return ctx, cancel
+	}
 	stopAfter := context.AfterFunc(h.ctx, cancel)
 	return ctx, func() { stopAfter(); cancel() }
+}
+
+// errStopped answers Run/RunPlugin after Cancel or during shutdown: the host starts nothing more.
+func (h *host) errStopped() error {
+	if h.ctx.Err() != nil {
+		return status.Error(codes.Unavailable, "the language host was cancelled or is shutting down; it runs nothing more")
+	}
+	return nil
 }
 
 // pythonCommand builds an exec.Cmd that is interrupted (SIGINT, like the engine does to plugins)
@@ -123,6 +136,9 @@ func (h *host) GetRequiredPackages(context.Context, *pulumirpc.GetRequiredPackag
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
 	if req.GetAttachDebugger() {
 		return nil, status.Error(codes.Unimplemented, "debugging is not supported by this language host")
+	}
+	if err := h.errStopped(); err != nil {
+		return nil, err
 	}
 	if _, err := os.Stat(h.execShim); err != nil {
 		return nil, fmt.Errorf("missing %s next to the language host: %w", execShimName, err)
@@ -208,6 +224,10 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited with non-zero exit code: %d", exitErr.ExitCode())}, nil
 	case errors.As(runErr, &exitErr): // killed by a signal (ExitCode() == -1)
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited unexpectedly: %v", exitErr)}, nil
+	case cmd.ProcessState != nil:
+		// It ran and exited 0, but only after we interrupted it (Cancel, or the engine went away):
+		// exec reports the context's error then. Not a start failure, and not a success either.
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program was interrupted: %v", runErr)}, nil
 	default:
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run the Python program executor: %v", runErr)}, nil
 	}
@@ -262,6 +282,9 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.Langu
 	if dir == "" {
 		return errors.New("RunPlugin: request has no program directory")
 	}
+	if err := h.errStopped(); err != nil {
+		return err
+	}
 	environ := environOrSelf(req.GetEnv())
 	root := info.GetRootDirectory()
 	if root == "" {
@@ -296,6 +319,11 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.Langu
 		if code < 0 { // killed by a signal; report a conventional failure code
 			code = 1
 		}
+	case cmd.ProcessState != nil:
+		// It ran and exited, but exec reports something else: the context's error when we had
+		// interrupted it, or WaitDelay expiring because a grandchild kept stdout/stderr open.
+		// The plugin's own exit code is still the answer.
+		code = cmd.ProcessState.ExitCode()
 	default:
 		return fmt.Errorf("could not start Python plugin in %s: %w", dir, runErr)
 	}
