@@ -29,6 +29,7 @@ from mfa_push_emulator._runtime import Runtime
 from mfa_push_emulator._seed import ensure_seeded
 from mfa_push_emulator._settings import Settings
 from mfa_push_emulator._store import Store
+from mfa_push_emulator._tls import TlsFiles
 
 APP_NAME = "mfa-push-emulator"
 
@@ -68,8 +69,11 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": "invalid request"}, status_code=400)
 
 
-def create_app(data_dir: Path | str | None = None, settings: Settings | None = None) -> FastAPI:
-    """Build the emulator over the SQLite file in ``data_dir`` (seeded on first use)."""
+def create_app(
+    data_dir: Path | str | None = None, settings: Settings | None = None, tls: TlsFiles | None = None
+) -> FastAPI:
+    """Build the emulator over the SQLite file in ``data_dir`` (seeded on first use); ``tls`` is
+    what the server serves HTTPS with, for ``/_emulator/info`` to name the CA."""
     store = Store(Path(data_dir) if data_dir is not None else default_data_dir())
     with store.transaction() as tx:
         ensure_seeded(tx)
@@ -88,6 +92,7 @@ def create_app(data_dir: Path | str | None = None, settings: Settings | None = N
         redirect_slashes=False,  # unknown URLs get the API's 404 envelope, not a 307
     )
     app.state.runtime = Runtime(store=store, startup_settings=startup, settings=startup)
+    app.state.tls = tls
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

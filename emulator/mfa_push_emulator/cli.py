@@ -6,9 +6,14 @@ import argparse
 import errno
 import importlib.util
 import socket
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mfa_push_emulator._tls import TlsFiles
 
 #: What the emulator runs on: installed by the `emulator` extra, not by the library.
 EXTRA_MODULES = ("fastapi", "uvicorn", "platformdirs")
@@ -32,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--token-ttl-seconds", type=int, default=3600, help="PingOne access token lifetime")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--no-access-log", action="store_true", help="disable the per-request access log")
+    serve.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a local CA and certificate made once in DATA_DIR/tls (clients trust tls/ca.pem)",
+    )
+    serve.add_argument("--tls-cert", type=Path, default=None, help="serve HTTPS with this PEM certificate (chain)")
+    serve.add_argument("--tls-key", type=Path, default=None, help="the PEM private key of --tls-cert")
     return parser
 
 
@@ -63,12 +75,46 @@ def missing_extra() -> str | None:
     )
 
 
+def tls_files(args: argparse.Namespace, data_dir: Path) -> TlsFiles | None:
+    """What to serve HTTPS with (None: plain http); `TlsProblem` says what is wrong in one line."""
+    from mfa_push_emulator._tls import TlsFiles, ensure_local_tls
+
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise TlsProblem("--tls-cert and --tls-key go together: give the certificate and its private key")
+        files = TlsFiles(cert=args.tls_cert, key=args.tls_key)
+    elif args.tls:
+        try:
+            files = ensure_local_tls(data_dir)
+        except OSError as exc:
+            raise TlsProblem(f"cannot write the local CA under {data_dir}: {exc.strerror or exc}") from None
+    else:
+        return None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(files.cert, files.key)
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise TlsProblem(f"cannot serve HTTPS with {files.cert} and {files.key}: {reason}") from None
+    return files
+
+
+class TlsProblem(Exception):
+    """A TLS option that cannot be served, said in one line."""
+
+
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from mfa_push_emulator._server import Server
     from mfa_push_emulator._settings import Settings
     from mfa_push_emulator.app import create_app, default_data_dir
 
+    data_dir = args.data_dir or default_data_dir()
+    try:
+        tls = tls_files(args, data_dir)
+    except TlsProblem as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
@@ -81,10 +127,15 @@ def serve(args: argparse.Namespace) -> int:
             print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     settings = Settings(service_base_url=args.service_base_url, token_ttl_seconds=args.token_ttl_seconds)
-    data_dir = args.data_dir or default_data_dir()
-    app = create_app(data_dir, settings)
+    app = create_app(data_dir, settings, tls=tls)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"mfa-push-emulator listening on http://{host}:{args.port} (data: {data_dir})", file=sys.stderr, flush=True)
+    scheme = "https" if tls else "http"
+    trust = f", CA: {tls.ca}" if tls and tls.ca else ""
+    print(
+        f"mfa-push-emulator listening on {scheme}://{host}:{args.port} (data: {data_dir}{trust})",
+        file=sys.stderr,
+        flush=True,
+    )
     # uvicorn's access log prints method, path and status only: never bodies or headers.
     config = uvicorn.Config(
         app,
@@ -92,8 +143,10 @@ def serve(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
         server_header=False,
         proxy_headers=False,
+        ssl_certfile=tls.cert if tls else None,
+        ssl_keyfile=tls.key if tls else None,
     )
-    server = uvicorn.Server(config)
+    server = Server(config)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

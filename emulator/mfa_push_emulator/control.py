@@ -16,6 +16,7 @@ from mfa_push_emulator._errors import ApiError
 from mfa_push_emulator._faults import FaultConfig
 from mfa_push_emulator._http import doc_body
 from mfa_push_emulator._runtime import base_url, get_runtime
+from mfa_push_emulator._tls import TlsFiles
 from mfa_push_emulator._validate import BodyError, parse_json_object
 
 PREFIX = "/_emulator"
@@ -55,8 +56,10 @@ async def health() -> JSONResponse:
 
 @router.get("/info")
 async def info(request: Request) -> JSONResponse:
-    """Everything a client needs to talk to the emulator, with URLs as this client reached us."""
+    """Everything a client needs to talk to the emulator, with URLs as this client reached us
+    (https when serving TLS, with the CA file to trust in `tls`; `tls` is null over plain http)."""
     base = base_url(request)
+    tls: TlsFiles | None = request.app.state.tls
     return JSONResponse(
         {
             "powerauth": {
@@ -78,6 +81,7 @@ async def info(request: Request) -> JSONResponse:
                 "apiKey": _seed.PINGID_API_KEY,
                 "token": _seed.PINGID_TOKEN,
             },
+            "tls": tls.info() if tls else None,
         }
     )
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
+import ssl
+import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,34 @@ class EmulatorServer:
         self.server.should_exit = True
         self.thread.join(10)
         self.sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_process(
+    cmd: list[str], url: str, log: Path, verify: Callable[[], ssl.SSLContext | bool] = lambda: True
+) -> subprocess.Popen[bytes]:
+    """Run `mfa-push-emulator serve ...` until `url` answers its health check; `verify` is asked
+    on each try (a CA file the server is still making may appear only after the start)."""
+    proc = subprocess.Popen(cmd, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/_emulator/health", verify=verify(), timeout=1).status_code == 200:
+                return proc
+        except (httpx.TransportError, OSError):
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(log.read_text())
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(10)
 
 
 def get_token(base: str, client_id: str = CLIENT_ID, secret: str = CLIENT_SECRET) -> str:

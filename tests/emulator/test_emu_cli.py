@@ -5,44 +5,34 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
-from emu_helpers import CLIENT_ID, CLIENT_SECRET, ENV_ID, IOS_APP, PA_AUTH, EmulatorServer, PingIdClient, get_token
+from emu_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ENV_ID,
+    IOS_APP,
+    PA_AUTH,
+    EmulatorServer,
+    PingIdClient,
+    free_port,
+    get_token,
+    start_process,
+    stop_process,
+)
 
 VENV_BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start(args: list[str], port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("ab")
-    proc = subprocess.Popen(
-        [*args, "serve", "--port", str(port), "--data-dir", str(data_dir)], stdout=out, stderr=subprocess.STDOUT
+    return start_process(
+        [*args, "serve", "--port", str(port), "--data-dir", str(data_dir)], f"http://127.0.0.1:{port}", log
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/_emulator/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.05)
-    proc.kill()
-    raise AssertionError(log.read_text())
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    proc.wait(10)
 
 
 def test_serve_persists_across_restart_and_logs_no_secrets(tmp_path: Path) -> None:
-    port, data, log = _free_port(), tmp_path / "data", tmp_path / "server.log"
+    port, data, log = free_port(), tmp_path / "data", tmp_path / "server.log"
     base = f"http://127.0.0.1:{port}"
     proc = _start([sys.executable, "-m", "mfa_push_emulator"], port, data, log)
     try:
@@ -70,7 +60,7 @@ def test_serve_persists_across_restart_and_logs_no_secrets(tmp_path: Path) -> No
         assert pid.request("GET", pid.url()).status_code == 200
         before = pa.get("/admin/applications/KEEP").json()
     finally:
-        _stop(proc)
+        stop_process(proc)
 
     proc = _start([str(VENV_BIN / "mfa-push-emulator")], port, data, log)
     try:
@@ -82,7 +72,7 @@ def test_serve_persists_across_restart_and_logs_no_secrets(tmp_path: Path) -> No
         )
         assert listed.json()["count"] == 1
     finally:
-        _stop(proc)
+        stop_process(proc)
 
     text = log.read_text()
     assert "POST /powerauth/admin/applications" in text  # access log is on...

@@ -32,6 +32,7 @@ def test_health_and_info(http: httpx.Client, server: EmulatorServer) -> None:
             "apiKey": API_KEY,
             "token": "pingid-dev-token",
         },
+        "tls": None,
     }
     # URLs follow the Host the client used
     r = httpx.get(f"http://localhost:{server.port}/_emulator/info")
