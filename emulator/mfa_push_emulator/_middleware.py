@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -59,12 +60,29 @@ async def _run(request: Request, call_next: CallNext, api: Api) -> Response:
     return response
 
 
+def steers_elsewhere(raw_path: bytes) -> bool:
+    """A path whose segments would be routed as other segments once decoded: an encoded `/` or
+    `\\`, or a `.`/`..` segment (plain or encoded). Vendor gateways refuse these; routing them on
+    the decoded path would let an id address another object."""
+    for segment in raw_path.decode("latin-1").split("/"):
+        lowered = segment.lower()
+        if "%2f" in lowered or "%5c" in lowered or "\\" in segment:
+            return True
+        if unquote(segment) in (".", ".."):
+            return True
+    return False
+
+
 async def api_middleware(request: Request, call_next: CallNext) -> Response:
     api = api_for_path(request.url.path)
     if api is None:
         return await call_next(request)
     runtime = get_runtime(request)
     method = request.method
+    if steers_elsewhere(request.scope.get("raw_path") or request.url.path.encode()):
+        runtime.counters.hit(f"{method} (refused path)")
+        response = generic_error(api, 400, method).response()
+        return await pingid.sign_response(request, response) if api is Api.PINGID else response
     runtime.counters.hit(f"{method} {route_template(request)}")
     decision = runtime.faults.decide(method, request.url.path)
     if decision.latency_ms:

@@ -66,6 +66,10 @@ class Fields:
     def _invalid(self, name: str, value: Any, hint: str) -> None:
         self.violations.append(Violation(self._name(name), hint, value=value))
 
+    def reject(self, name: str, value: Any, hint: str) -> None:
+        """A rule of the caller's own, reported like the built-in ones."""
+        self._invalid(name, value, hint)
+
     def string(
         self, name: str, *, required: bool = True, non_blank: bool = True, max_len: int | None = None
     ) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 import uuid
 from typing import Any
@@ -123,6 +124,7 @@ def _app_key_for(app_id: str, callback_id: str = "") -> str:
 # --- applications ------------------------------------------------------------------------------
 
 
+SAFE_APP_ID = re.compile(r"^(?!\.{1,2}$)[A-Za-z0-9_.~:@+-]+$")
 _APP_EXAMPLE = {"id": "MY_APP_01", "roles": ["ROLE1", "ROLE2"]}
 
 
@@ -132,6 +134,10 @@ async def create_application(request: Request) -> JSONResponse:
     fields = await _body(request)
     app_id = fields.string("id", max_len=MAX_ID_LENGTH)
     roles = fields.string_list("roles", required=False, non_empty=False) or []
+    if app_id is not None and not SAFE_APP_ID.match(app_id):
+        # Assumption: PowerAuth documents no alphabet; ids that need URL encoding (or that are
+        # path segments such as `..`) could never be addressed again, so they are refused.
+        fields.reject("id", app_id, "must be letters, digits and _ - . ~ : @ + only, and not . or ..")
     _raise_violations(fields)
     assert app_id is not None
     app = _new_app(app_id, roles)

@@ -16,6 +16,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
+from .. import _paths as paths
 from .._errors import ApiError, ProviderError
 from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import Schema, prop
@@ -101,7 +102,7 @@ def _same_name(a: str, b: str) -> bool:
 
 def get_application(client: _client.Client, application_id: str) -> dict[str, Any] | None:
     try:
-        body: dict[str, Any] = client.request("GET", f"/applications/{application_id}", idempotent=True).json()
+        body: dict[str, Any] = client.request("GET", paths.path("applications", application_id), idempotent=True).json()
         return body
     except ApiError as err:
         if err.status == 404:
@@ -142,7 +143,7 @@ def _exists(inputs: ApplicationInputs, existing: dict[str, Any]) -> ProviderErro
 
 def put_application(client: _client.Client, inputs: ApplicationInputs) -> dict[str, Any]:
     """PUT the full desired representation (PUT is idempotent, so retried on a lost answer)."""
-    path = f"/applications/{inputs.application_id}"
+    path = paths.path("applications", inputs.application_id)
     response = client.request("PUT", path, json=_wire(inputs), idempotent=True, ok=(200, 201, 400, 404, 409))
     if response.status_code == 404:
         raise ProviderError(
@@ -257,7 +258,7 @@ class ApplicationProvider(SchemaProvider[ApplicationInputs]):
         _client.reads.forget("applications")
         client = _client.api()
         name = str(props.get("app_name") or id_)
-        path = f"/applications/{id_}"
+        path = paths.path("applications", id_)
         when = datetime.now(UTC)
         for salt in ("", secrets.token_hex(3)):
             new_name = retired_name(name, when, salt)

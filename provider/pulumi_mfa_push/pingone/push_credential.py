@@ -12,6 +12,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
+from .. import _paths as paths
 from .._errors import ApiError, ProviderError
 from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import UNKNOWN, Schema, prop
@@ -234,7 +235,7 @@ class PushCredentialProvider(SchemaProvider[PushCredentialInputs]):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         _client.reads.forget(f"{props.get('environment_id')}/{props.get('application_id')}")
-        path = f"{_client.credentials_path(props['environment_id'], props['application_id'])}/{id_}"
+        path = _client.credentials_path(props["environment_id"], props["application_id"]) + paths.path(id_)
         try:
             _client.api().request("DELETE", path, idempotent=True, ok=(200, 204))
         except ApiError as err:

@@ -9,6 +9,10 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints
 
 ROLE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+#: PowerAuth application ids: ASCII letters, digits and `_ - . ~ : @ +`, which need no encoding
+#: in a URL path. No `/ ? # % \`, no spaces, no look-alikes of `/` from other scripts.
+APPLICATION_ID = re.compile(r"^[A-Za-z0-9_.~:@+-]+$")
+APPLICATION_ID_RULE = "ASCII letters, digits and _ - . ~ : @ + only (such as MOBILE_APP or demo-app1)"
 
 
 def _roles(value: list[str]) -> list[str]:
@@ -25,9 +29,12 @@ def _roles(value: list[str]) -> list[str]:
 
 def _app_id(value: str) -> str:
     if value != value.strip():
-        raise ValueError("remove leading or trailing spaces")
-    if any(ord(c) < 32 for c in value):
-        raise ValueError("control characters are not allowed")
+        raise ValueError(f"remove leading or trailing spaces; an application id is {APPLICATION_ID_RULE}")
+    if value in (".", ".."):
+        raise ValueError(f"'.' and '..' are path segments, not ids; an application id is {APPLICATION_ID_RULE}")
+    if not APPLICATION_ID.match(value):
+        # Never echo the value: it may be long or hostile; the rule says what to change.
+        raise ValueError(f"has a character that is not allowed; an application id is {APPLICATION_ID_RULE}")
     return value
 
 

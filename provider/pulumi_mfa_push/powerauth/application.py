@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from .. import _paths as paths
 from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import Schema, prop
@@ -16,7 +17,10 @@ from ._validators import ApplicationId, Roles
 
 class ApplicationInputs(Schema):
     application_id: ApplicationId = prop(
-        description="the application id, 1-255 characters (immutable: a change replaces the application)",
+        description=(
+            "the application id, 1-255 ASCII letters, digits and _ - . ~ : @ + "
+            "(immutable: a change replaces the application)"
+        ),
         immutable=True,
     )
     roles: Roles | None = prop(
@@ -48,7 +52,7 @@ def _computed(body: dict[str, Any]) -> dict[str, Any]:
 def get_application(application_id: str) -> dict[str, Any] | None:
     try:
         body: dict[str, Any] = (
-            _client.api().request("GET", f"/admin/applications/{application_id}", idempotent=True).json()
+            _client.api().request("GET", paths.path("admin", "applications", application_id), idempotent=True).json()
         )
         return body
     except ApiError as err:
@@ -68,7 +72,7 @@ def set_roles(application_id: str, add: set[str], remove: set[str]) -> None:
     if remove:
         api.request(
             "POST",
-            f"/admin/applications/{application_id}/roles/remove",
+            paths.path("admin", "applications", application_id, "roles", "remove"),
             json={"roles": sorted(remove)},
             idempotent=True,
         )

@@ -11,6 +11,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from .. import _paths as paths
 from .._errors import ApiError
 from .._provider import DynamicResource, SchemaProvider, create_once
 from .._schema import Schema, prop
@@ -128,7 +129,9 @@ def _body(inputs: CallbackInputs, with_type: bool) -> dict[str, Any]:
 def _list(application_id: str) -> list[dict[str, Any]] | None:
     try:
         body = (
-            _client.api().request("GET", f"/v2/admin/applications/{application_id}/callbacks", idempotent=True).json()
+            _client.api()
+            .request("GET", paths.path("v2", "admin", "applications", application_id, "callbacks"), idempotent=True)
+            .json()
         )
     except ApiError as err:
         if _client.is_unknown_application(err):
@@ -147,7 +150,7 @@ class CallbackProvider(SchemaProvider[CallbackInputs]):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_of(props)
-        path = f"/v2/admin/applications/{inputs.application_id}/callbacks"
+        path = paths.path("v2", "admin", "applications", inputs.application_id, "callbacks")
         _client.reads.forget(f"callbacks/{inputs.application_id}")
 
         def post() -> dict[str, Any]:
@@ -207,7 +210,7 @@ class CallbackProvider(SchemaProvider[CallbackInputs]):
             _client.api()
             .request(
                 "PUT",
-                f"/v2/admin/applications/{inputs.application_id}/callbacks/{id_}",
+                paths.path("v2", "admin", "applications", inputs.application_id, "callbacks", id_),
                 json=_body(inputs, False),
                 idempotent=True,
             )
@@ -218,9 +221,8 @@ class CallbackProvider(SchemaProvider[CallbackInputs]):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         _client.reads.forget(f"callbacks/{props['application_id']}")
         try:
-            _client.api().request(
-                "DELETE", f"/v2/admin/applications/{props['application_id']}/callbacks/{id_}", idempotent=True
-            )
+            where = paths.path("v2", "admin", "applications", props["application_id"], "callbacks", id_)
+            _client.api().request("DELETE", where, idempotent=True)
         except ApiError as err:
             if err.status in (400, 404) and err.code in ("ERROR_ADMIN", "ERROR_NOT_FOUND"):
                 return  # already gone, or its application is

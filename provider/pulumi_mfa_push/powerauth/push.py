@@ -14,6 +14,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
+from .. import _paths as paths
 from .._errors import ApiError
 from .._provider import DynamicResource, SchemaProvider
 from .._schema import Schema, prop
@@ -72,7 +73,7 @@ class _PushProvider(SchemaProvider[P]):
             _client.api()
             .request(
                 "POST",
-                f"/admin/applications/{inputs.application_id}/push/{self.platform}",
+                paths.path("admin", "applications", inputs.application_id, "push", self.platform),
                 json=self.wire(inputs),
                 idempotent=True,
             )
@@ -100,9 +101,8 @@ class _PushProvider(SchemaProvider[P]):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         try:
-            _client.api().request(
-                "DELETE", f"/admin/applications/{props['application_id']}/push/{self.platform}", idempotent=True
-            )
+            where = paths.path("admin", "applications", props["application_id"], "push", self.platform)
+            _client.api().request("DELETE", where, idempotent=True)
         except ApiError as err:
             if not _client.is_unknown_application(err):
                 raise
