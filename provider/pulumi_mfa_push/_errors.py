@@ -41,7 +41,14 @@ class TransportFailure(ProviderError):
     """The API could not be reached (after retries)."""
 
 
+class Unreachable(TransportFailure):
+    """No connection could be made (refused, or a host name that does not resolve): nothing was
+    sent, and trying again within seconds would not help."""
+
+
 def answer_may_be_lost(err: Exception) -> bool:
     """A non-idempotent call failed in a way that says nothing about whether it happened:
     the server may have acted before the answer was lost or refused for a passing reason."""
+    if isinstance(err, Unreachable):
+        return False
     return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))

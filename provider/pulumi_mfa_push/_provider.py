@@ -4,6 +4,7 @@ for creates that are not idempotent, `refreshed` for what a read returns."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, Generic, TypeVar
@@ -54,6 +55,14 @@ def create_once(post: Callable[[], T], find: Callable[[], T | None]) -> T:
     raise AssertionError("unreachable")
 
 
+#: Shown once for each resource declared with `replace_on_changes`.
+REPLACE_ON_CHANGES_IGNORED = (
+    "replace_on_changes is ignored by dynamic resources (their provider host does not tell the engine "
+    "which properties changed): immutable properties already force a replacement; to replace this "
+    "object on demand, run `pulumi up --replace '{urn}'`"
+)
+
+
 def warn(message: str) -> None:
     """A warning the engine shows next to the resource (the plugin's stderr)."""
     print(f"warning: {message}", file=sys.stderr, flush=True)
@@ -74,8 +83,21 @@ class SchemaProvider(ResourceProvider, Generic[S]):
             _lifetime.follow_parent()
         _settings.remember(req.config)
 
+    @classmethod
+    def required_settings(cls) -> tuple[_settings.Setting, ...]:
+        """The settings this resource's API cannot work without: `REQUIRED` of the `_client`
+        module of the API package the provider is declared in."""
+        package = cls.__module__.rpartition(".")[0]
+        required: tuple[_settings.Setting, ...] = importlib.import_module(f"{package}._client").REQUIRED
+        return required
+
     # -- preview ---------------------------------------------------------------------
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        if _settings.in_stack():
+            # A missing setting fails the preview, not the `up` after it. An error rather than a
+            # CheckFailure: the engine shows it as the one line it is, without "resource 'x' has a
+            # problem" (the fix is in stack config, not in this resource's arguments).
+            _settings.require_all(self.required_settings())
         inputs, failures = _schema.validate(self.schema, news)
         if not failures:
             failures = [_schema.Failure(p, r) for p, r in self.check_more(inputs)]
@@ -165,3 +187,5 @@ class DynamicResource(pulumi.dynamic.Resource):
         secret_outs = schema.secret_outputs()
         opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=secret_outs), opts)
         super().__init__(provider, name, props, opts)
+        if opts.replace_on_changes:
+            self.urn.apply(lambda urn: pulumi.log.warn(REPLACE_ON_CHANGES_IGNORED.format(urn=urn), resource=self))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ._errors import ProviderError
@@ -55,19 +57,42 @@ def flag(key: str, env: str | None = None) -> bool:
     return (get(key, env) or "").lower() == "true"
 
 
-def require(key: str, env: str | None, what: str, secret: bool | None = None) -> str:
-    """A setting that must be given; `secret` (by default: a password or secret by its name)
-    makes the hint say `--secret`."""
-    value = get(key, env)
-    if value is None:
-        if secret is None:
-            secret = "password" in key.lower() or "secret" in key.lower()
-        hint = f" or the environment variable {env}" if env else ""
-        raise ProviderError(
-            f"missing setting {key}: {what}. Set it with "
-            f"`pulumi config set {key} ...{' --secret' if secret else ''}`{hint}."
+@dataclass(frozen=True)
+class Setting:
+    """A setting an API cannot work without, declared once for its `api()` and for `check()`;
+    `secret` makes the hint say `--secret`."""
+
+    key: str
+    env: str | None
+    what: str
+    secret: bool = False
+
+    def require(self) -> str:
+        value = get(self.key, self.env)
+        if value is None:
+            raise ProviderError(self.missing() + ".")
+        return value
+
+    def missing(self) -> str:
+        hint = f" or the environment variable {self.env}" if self.env else ""
+        return (
+            f"missing setting {self.key}: {self.what}. Set it with "
+            f"`pulumi config set {self.key} ...{' --secret' if self.secret else ''}`{hint}"
         )
-    return value
+
+
+def in_stack() -> bool:
+    """Whether the engine handed over the stack config (`configure()`): the provider runs in a
+    Pulumi operation, where a missing setting is the user's to fix before anything is planned."""
+    return _stack is not None
+
+
+def require_all(settings: Iterable[Setting]) -> None:
+    """Fail, in one line naming every missing one, unless all of `settings` are given (in stack
+    config or their environment variables). Reads nothing but settings: no network."""
+    missing = [s.missing() for s in settings if get(s.key, s.env) is None]
+    if missing:
+        raise ProviderError("; ".join(missing) + ".")
 
 
 def timeout(key: str, env: str | None = None, default: float = 30.0) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import random
+import socket
 import ssl
 import threading
 import time
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 import tenacity
 
-from ._errors import ApiError, ProviderError, TransportFailure
+from ._errors import ApiError, ProviderError, TransportFailure, Unreachable
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ErrorParser = Callable[[httpx.Response], tuple[str, str, str]]
@@ -34,22 +35,31 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def host_port(url: str) -> str:
+    """`host:port` of a URL, the only part of it an error message shows: user info, path and
+    query may hold credentials."""
+    parsed = httpx.URL(url)
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{host}:{parsed.port or (443 if parsed.scheme == 'https' else 80)}"
+
+
 def check_url(api: str, url: str, allow_insecure_loopback: bool, setting: str | None = None) -> str:
     """Refuse plain http except to loopback when explicitly allowed (by `setting`, by default
-    `<api>:allowInsecureHttp`)."""
+    `<api>:allowInsecureHttp`). Messages name the host, never the whole URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ProviderError(f"{api} URL {url!r} is not an absolute http(s) URL")
+        raise ProviderError(f"{api} URL is not an absolute http(s) URL (https://host/path)")
+    shown = f"{parts.scheme}://{host_port(url)}"
     if parts.scheme == "http":
         if not is_loopback(parts.hostname):
             raise ProviderError(
-                f"{api} URL {url!r} uses plain http to a non-loopback host; use https "
+                f"{api} URL {shown} uses plain http to a non-loopback host; use https "
                 "(plain http is allowed only for a loopback emulator)"
             )
         if not allow_insecure_loopback:
             setting = setting or f"{api.lower()}:allowInsecureHttp"
             raise ProviderError(
-                f"{api} URL {url!r} uses plain http; set {setting} to true to allow it for a loopback emulator"
+                f"{api} URL {shown} uses plain http; set {setting} to true to allow it for a loopback emulator"
             )
     return url.rstrip("/")
 
@@ -64,6 +74,29 @@ class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(response.status_code)
         self.response = response
+
+
+def unreachable(exc: Exception) -> str | None:
+    """Why no connection could be made, when trying again within seconds would not help: the
+    connection was refused, or the host name does not resolve. None for any other failure."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    cause: BaseException | None = exc
+    for _ in range(8):  # httpx.ConnectError <- httpcore.ConnectError <- the socket's OSError
+        if cause is None:
+            break
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused by {host}"
+        if isinstance(cause, socket.gaierror):
+            return "unknown host {host} (its name does not resolve)"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, _RetryableStatus):
+        return True
+    return isinstance(exc, httpx.TransportError) and unreachable(exc) is None
 
 
 def _retry_after(response: httpx.Response | None) -> float | None:
@@ -109,9 +142,12 @@ class Api:
         auth: httpx.Auth | None = None,
         deadline: float = 120.0,
         backoff: float = 0.2,
+        url_setting: str | None = None,
     ) -> None:
+        """`url_setting` names the setting that holds `base_url`, for messages about its host."""
         self.name = name
         self.base_url = base_url
+        self.url_setting = url_setting
         self.parse_error = parse_error
         self.deadline = deadline
         self.backoff = backoff
@@ -159,9 +195,7 @@ class Api:
             return response
 
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type((httpx.TransportError, _RetryableStatus))
-            if idempotent
-            else tenacity.retry_if_exception_type(()),
+            retry=tenacity.retry_if_exception(_retryable) if idempotent else tenacity.retry_if_exception_type(()),
             wait=_Wait(self.backoff, 8.0),
             stop=tenacity.stop_after_delay(deadline or self.deadline) | tenacity.stop_after_attempt(10),
             reraise=True,
@@ -171,13 +205,20 @@ class Api:
         except _RetryableStatus as exc:
             response = exc.response
         except httpx.TransportError as exc:
-            raise TransportFailure(
-                f"{self.name} API: {method} {path} could not be completed: {type(exc).__name__}"
-                f"{': ' + str(exc) if str(exc) else ''}"
-            ) from None
+            raise self.failed(method, path, exc) from None
         if response.status_code not in ok:
             raise self.refused(method, path, response)
         return response
+
+    def failed(self, method: str, path: str, exc: httpx.TransportError) -> TransportFailure:
+        """One line for a call that got no answer; for a host that cannot be reached, its
+        `host:port` (never the URL) and the setting that holds it."""
+        text = f"{self.name} API: {method} {path} could not be completed: "
+        why = unreachable(exc)
+        if why is None:
+            return TransportFailure(text + type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+        check = f"; check {self.url_setting}" if self.url_setting else ""
+        return Unreachable(text + why.format(host=host_port(self.base_url)) + check)
 
     def refused(self, method: str, path: str, response: httpx.Response) -> ApiError:
         """The error an answer stands for; for callers that accept some error statuses (`ok`)

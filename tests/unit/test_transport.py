@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import http.server
 import threading
 import time
@@ -9,8 +10,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from _harness import free_port
 from pulumi_mfa_push import _transport
-from pulumi_mfa_push._errors import ApiError, ProviderError, TransportFailure
+from pulumi_mfa_push._errors import ApiError, ProviderError, TransportFailure, Unreachable, answer_may_be_lost
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -98,6 +100,60 @@ def test_unreachable_host_is_one_line() -> None:
     assert "\n" not in str(err.value) and "could not be completed" in str(err.value)
 
 
+def _counted(api: _transport.Api) -> list[str]:
+    """The connection attempts `api` makes, each by its host."""
+    attempts: list[str] = []
+    send = api.send
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        attempts.append(request.url.host)
+        return send(request)
+
+    api.send = counting  # type: ignore[method-assign]
+    return attempts
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        # User info in a URL may be a password: messages show host:port only.
+        ("http://admin:pw-in-url@127.0.0.1:{port}/base?k=v", "connection refused by 127.0.0.1:{port}"),
+        ("http://[::1]:{port}/base", "connection refused by [::1]:{port}"),
+        ("https://nowhere.invalid/base", "unknown host nowhere.invalid:443 (its name does not resolve)"),
+    ],
+)
+def test_unreachable_host_is_said_at_once_with_its_host_and_setting(url: str, said: str) -> None:
+    port = free_port()
+    api = _transport.Api(
+        "Test", url.format(port=port), timeout=5, parse_error=lambda r: ("", "", ""), url_setting="test:url"
+    )
+    attempts = _counted(api)
+    with pytest.raises(Unreachable) as err:
+        api.request("GET", "/x", idempotent=True)
+    assert str(err.value) == f"Test API: GET /x could not be completed: {said.format(port=port)}; check test:url"
+    assert len(attempts) == 1  # it will not heal within seconds: not retried
+    assert not answer_may_be_lost(err.value)  # nothing was sent: a create is not looked for
+
+
+def test_other_connect_errors_are_still_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    api = _api("http://127.0.0.1:1", deadline=0.3)
+    attempts: list[int] = []
+
+    def unreachable_network(request: httpx.Request) -> httpx.Response:
+        attempts.append(1)
+        try:
+            raise OSError(errno.ENETUNREACH, "Network is unreachable")
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc), request=request) from exc
+
+    monkeypatch.setattr(api, "send", unreachable_network)
+    with pytest.raises(TransportFailure) as err:
+        api.request("GET", "/x", idempotent=True)
+    assert not isinstance(err.value, Unreachable) and answer_may_be_lost(err.value)
+    assert len(attempts) > 1
+    assert str(err.value) == "Test API: GET /x could not be completed: ConnectError: [Errno 101] Network is unreachable"
+
+
 @pytest.mark.parametrize(
     ("url", "insecure", "ok"),
     [
@@ -116,6 +172,16 @@ def test_plain_http_only_for_loopback_when_allowed(url: str, insecure: bool, ok:
     else:
         with pytest.raises(ProviderError):
             _transport.check_url("Test", url, insecure)
+
+
+def test_url_mistakes_never_show_user_info() -> None:
+    for url, insecure in (("http://admin:pw-in-url@example.com/x", True), ("http://u:pw-in-url@[::1]:9/x", False)):
+        with pytest.raises(ProviderError) as err:
+            _transport.check_url("Test", url, insecure)
+        assert "pw-in-url" not in str(err.value) and "://" in str(err.value)
+    with pytest.raises(ProviderError) as err:
+        _transport.check_url("Test", "pw-in-url", True)  # a secret pasted into the wrong key
+    assert "pw-in-url" not in str(err.value)
 
 
 def test_one_client_per_api_and_credentials() -> None:

@@ -25,12 +25,22 @@ SIGNATURE_HEADER = "X-PINGID-Signature"
 # to use 32 bytes or more would only be noise on the engine's output.
 warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
 
-_HINT_401 = "check pingid:accountId, pingid:apiKey and pingid:token"
+ACCOUNT_ID = _settings.Setting("pingid:accountId", "PINGID_ACCOUNT_ID", "the PingID SDK account id")
+API_KEY = _settings.Setting("pingid:apiKey", "PINGID_API_KEY", "the PingID SDK API key (Base64)", secret=True)
+TOKEN = _settings.Setting("pingid:token", "PINGID_TOKEN", "the PingID SDK token", secret=True)
+#: What `api()` cannot work without (the URL has a default); `check()` asks for them at preview.
+REQUIRED = (ACCOUNT_ID, API_KEY, TOKEN)
+
+_HINTS = {
+    401: "check pingid:accountId, pingid:apiKey and pingid:token",
+    403: "the credentials lack the rights for this call: check that pingid:accountId, pingid:apiKey "
+    "and pingid:token belong to the PingID SDK account that holds these applications",
+}
 
 
 def parse_error(response: httpx.Response) -> tuple[str, str, str]:
     """`{"id","code","message","target"?,"details"?:[{"code","message"?,"target"?}]}`."""
-    hint = _HINT_401 if response.status_code == 401 else ""
+    hint = _HINTS.get(response.status_code, "")
     try:
         body = response.json()
     except ValueError:
@@ -177,13 +187,19 @@ def api() -> Client:
     url = _settings.get("pingid:url", "PINGID_URL", DEFAULT_URL) or DEFAULT_URL
     insecure = _settings.flag("pingid:allowInsecureHttp", "PINGID_ALLOW_INSECURE_HTTP")
     url = _transport.check_url(NAME, url, insecure, "pingid:allowInsecureHttp")
-    account = _settings.require("pingid:accountId", "PINGID_ACCOUNT_ID", "the PingID SDK account id").strip()
-    key = _api_key(_settings.require("pingid:apiKey", "PINGID_API_KEY", "the PingID SDK API key (Base64)", secret=True))
-    token = _settings.require("pingid:token", "PINGID_TOKEN", "the PingID SDK token", secret=True)
+    account = ACCOUNT_ID.require().strip()
+    key = _api_key(API_KEY.require())
+    token = TOKEN.require()
     timeout = _settings.timeout("pingid:timeoutSeconds", "PINGID_TIMEOUT_SECONDS")
     transport = _transport.shared(
         (NAME, url, timeout),
-        lambda: _transport.Api(NAME, url, timeout=timeout, parse_error=parse_error),
+        lambda: _transport.Api(
+            NAME,
+            url,
+            timeout=timeout,
+            parse_error=parse_error,
+            url_setting="pingid:url",
+        ),
     )
     return Client(transport, Signer(account, token, key))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -23,6 +23,16 @@ REGIONS = {"NA": "com", "EU": "eu", "AP": "asia", "AU": "com.au", "CA": "ca", "S
 #: A token is replaced this long before it expires, so a call never leaves with a token that
 #: dies in flight. Short-lived tokens (the emulator can issue 1 s ones) use a quarter of their life.
 REFRESH_MARGIN = 60.0
+
+ENVIRONMENT_ID = _settings.Setting(
+    "pingone:environmentId", "PINGONE_ENVIRONMENT_ID", "the environment id of the worker app"
+)
+CLIENT_ID = _settings.Setting("pingone:clientId", "PINGONE_CLIENT_ID", "the worker app's client id")
+CLIENT_SECRET = _settings.Setting(
+    "pingone:clientSecret", "PINGONE_CLIENT_SECRET", "the worker app's client secret", secret=True
+)
+#: What `api()` cannot work without (the URLs have defaults); `check()` asks for them at preview.
+REQUIRED = (ENVIRONMENT_ID, CLIENT_ID, CLIENT_SECRET)
 
 _HINT_401 = "check pingone:clientId, pingone:clientSecret and pingone:environmentId (the worker app's)"
 _HINT_403 = (
@@ -89,6 +99,18 @@ class Endpoints:
     api_url: str
     auth_url: str
     environment_id: str
+    #: The settings that give each URL, named when its host cannot be reached.
+    api_setting: str = field(default="pingone:apiUrl", compare=False)
+    auth_setting: str = field(default="pingone:authUrl", compare=False)
+
+
+def _url(key: str, env: str, default: str) -> tuple[str, str]:
+    """The URL of `key` and the setting to check when its host cannot be reached: `key`, or the
+    region code the default comes from."""
+    given = _settings.get(key, env)
+    if given is not None:
+        return given, key
+    return default, f"pingone:regionCode (or set {key})"
 
 
 def endpoints() -> Endpoints:
@@ -97,15 +119,16 @@ def endpoints() -> Endpoints:
         raise ProviderError(f"setting pingone:regionCode must be one of {', '.join(REGIONS)}, not {region[:20]!r}")
     tld = REGIONS[region]
     insecure = _settings.flag("pingone:allowInsecureHttp", "PINGONE_ALLOW_INSECURE_HTTP")
-    api_url = _settings.get("pingone:apiUrl", "PINGONE_API_URL", f"https://api.pingone.{tld}/v1")
-    auth_url = _settings.get("pingone:authUrl", "PINGONE_AUTH_URL", f"https://auth.pingone.{tld}")
-    assert api_url is not None and auth_url is not None  # both have defaults
-    env = (
-        _settings.require("pingone:environmentId", "PINGONE_ENVIRONMENT_ID", "the environment id of the worker app")
-        .strip()
-        .lower()
+    api_url, api_setting = _url("pingone:apiUrl", "PINGONE_API_URL", f"https://api.pingone.{tld}/v1")
+    auth_url, auth_setting = _url("pingone:authUrl", "PINGONE_AUTH_URL", f"https://auth.pingone.{tld}")
+    env = ENVIRONMENT_ID.require().strip().lower()
+    return Endpoints(
+        _transport.check_url(NAME, api_url, insecure),
+        _transport.check_url(NAME, auth_url, insecure),
+        env,
+        api_setting,
+        auth_setting,
     )
-    return Endpoints(_transport.check_url(NAME, api_url, insecure), _transport.check_url(NAME, auth_url, insecure), env)
 
 
 class TokenSource:
@@ -190,8 +213,8 @@ _tokens_lock = threading.Lock()
 def tokens(ends: Endpoints | None = None) -> TokenSource:
     """The process's token source for the configured worker app."""
     ends = ends or endpoints()
-    client_id = _settings.require("pingone:clientId", "PINGONE_CLIENT_ID", "the worker app's client id")
-    secret = _settings.require("pingone:clientSecret", "PINGONE_CLIENT_SECRET", "the worker app's client secret")
+    client_id = CLIENT_ID.require()
+    secret = CLIENT_SECRET.require()
     timeout = _settings.timeout("pingone:timeoutSeconds", "PINGONE_TIMEOUT_SECONDS")
     key = (ends.auth_url, ends.environment_id, client_id, secret)
     with _tokens_lock:
@@ -204,6 +227,7 @@ def tokens(ends: Endpoints | None = None) -> TokenSource:
                 parse_error=parse_error,
                 auth=httpx.BasicAuth(client_id, secret),
                 deadline=60.0,
+                url_setting=ends.auth_setting,
             )
             source = TokenSource(auth, ends.environment_id)
             _tokens[key] = source
@@ -216,7 +240,14 @@ def api() -> _transport.Api:
     timeout = _settings.timeout("pingone:timeoutSeconds", "PINGONE_TIMEOUT_SECONDS")
     return _transport.shared(
         (NAME, ends.api_url, id(source), timeout),
-        lambda: _transport.Api(NAME, ends.api_url, timeout=timeout, parse_error=parse_error, auth=BearerAuth(source)),
+        lambda: _transport.Api(
+            NAME,
+            ends.api_url,
+            timeout=timeout,
+            parse_error=parse_error,
+            auth=BearerAuth(source),
+            url_setting=ends.api_setting,
+        ),
     )
 
 

@@ -13,6 +13,17 @@ from .._errors import ApiError
 
 NAME = "PowerAuth"
 
+URL = _settings.Setting("powerauth:url", "POWERAUTH_URL", "the PowerAuth Cloud base URL")
+USERNAME = _settings.Setting("powerauth:username", "POWERAUTH_USERNAME", "the admin user name")
+PASSWORD = _settings.Setting("powerauth:password", "POWERAUTH_PASSWORD", "the admin password", secret=True)
+#: What `api()` cannot work without; `check()` asks for them at preview.
+REQUIRED = (URL, USERNAME, PASSWORD)
+
+_HINTS = {
+    401: "check powerauth:username and powerauth:password",
+    403: "the admin user (powerauth:username) lacks the rights for this call",
+}
+
 
 def _error_object(response: httpx.Response) -> dict[str, Any] | None:
     try:
@@ -25,12 +36,13 @@ def _error_object(response: httpx.Response) -> dict[str, Any] | None:
 
 def parse_error(response: httpx.Response) -> tuple[str, str, str]:
     """`{"status":"ERROR","responseObject":{"code","message","violations"?:[{"fieldName","hint"}]}}`."""
+    hint = _HINTS.get(response.status_code, "")
     obj = _error_object(response)
     if obj is None:
-        return "", response.reason_phrase, ""
+        return "", response.reason_phrase, hint
     violations = obj.get("violations") or []
     details = "; ".join(f"{v.get('fieldName')}: {v.get('hint')}" for v in violations if isinstance(v, dict))
-    return str(obj.get("code", "")), str(obj.get("message", "")), details
+    return str(obj.get("code", "")), str(obj.get("message", "")), "; ".join(p for p in (details, hint) if p)
 
 
 def error_codes(response: httpx.Response) -> list[str]:
@@ -40,16 +52,19 @@ def error_codes(response: httpx.Response) -> list[str]:
 
 
 def api() -> _transport.Api:
-    url = _settings.require("powerauth:url", "POWERAUTH_URL", "the PowerAuth Cloud base URL")
-    username = _settings.require("powerauth:username", "POWERAUTH_USERNAME", "the admin user name")
-    password = _settings.require("powerauth:password", "POWERAUTH_PASSWORD", "the admin password")
+    url, username, password = (setting.require() for setting in REQUIRED)
     insecure = _settings.flag("powerauth:allowInsecureHttp", "POWERAUTH_ALLOW_INSECURE_HTTP")
     url = _transport.check_url(NAME, url, insecure)
     timeout = _settings.timeout("powerauth:timeoutSeconds", "POWERAUTH_TIMEOUT_SECONDS")
     return _transport.shared(
         (NAME, url, username, password, timeout),
         lambda: _transport.Api(
-            NAME, url, timeout=timeout, parse_error=parse_error, auth=httpx.BasicAuth(username, password)
+            NAME,
+            url,
+            timeout=timeout,
+            parse_error=parse_error,
+            auth=httpx.BasicAuth(username, password),
+            url_setting=URL.key,
         ),
     )
 
