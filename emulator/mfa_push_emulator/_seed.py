@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import Any
 
 from mfa_push_emulator._store import Tx
 
@@ -21,13 +22,26 @@ PINGONE_APPLICATIONS = (
     ("66666666-7777-4888-8999-aaaaaaaaaaaa", "Dev Android App"),
 )
 
+SEED_TIMESTAMP = "2024-01-01T00:00:00.000Z"
+#: The seeded environment as `GET /environments/{envId}` describes it (a data dir seeded before
+#: these fields existed holds only the id; the view fills the rest from here).
+PINGONE_ENVIRONMENT: dict[str, Any] = {
+    "id": PINGONE_ENVIRONMENT_ID,
+    "name": "Dev Environment",
+    "description": "The emulator's seeded environment",
+    "type": "SANDBOX",
+    "region": "NA",
+    "license": {"id": "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e"},
+    "organization": {"id": "c0ffee00-1234-4abc-8def-0123456789ab"},
+    "createdAt": SEED_TIMESTAMP,
+    "updatedAt": SEED_TIMESTAMP,
+}
+
 PINGID_ACCOUNT_ID = "f851a4da-1239-4008-9456-8b93279558f2"
 PINGID_API_KEY = base64.b64encode(b"pingid-dev-api-key-32-bytes-long").decode("ascii")
 PINGID_TOKEN = "pingid-dev-token"  # noqa: S105 - documented dev seed
 PINGID_CONSOLE_APP_ID = "0c1a2b3c-4d5e-4f60-8172-93a4b5c6d7e8"
 PINGID_CONSOLE_APP_NAME = "Console App"
-
-SEED_TIMESTAMP = "2024-01-01T00:00:00.000Z"
 
 
 def now_iso() -> str:
@@ -41,7 +55,7 @@ def seed(tx: Tx) -> None:
     tx.put("meta", "seeded", {"at": now_iso()})
     tx.put("pa_user", POWERAUTH_USERNAME, {"username": POWERAUTH_USERNAME, "password": POWERAUTH_PASSWORD})
 
-    tx.put("p1_env", PINGONE_ENVIRONMENT_ID, {"id": PINGONE_ENVIRONMENT_ID})
+    tx.put("p1_env", PINGONE_ENVIRONMENT_ID, dict(PINGONE_ENVIRONMENT))
     tx.put(
         "p1_client",
         PINGONE_CLIENT_ID,

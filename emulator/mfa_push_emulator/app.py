@@ -97,7 +97,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.middleware("http")(api_middleware)
-    api_routers = (powerauth.router, pingone.auth_router, pingone.router, pingid.router)
+    api_routers = (powerauth.router, pingone.auth_router, pingone.env_router, pingone.router, pingid.router)
     # Kept for the request counters: FastAPI wraps included routers, hiding route templates.
     app.state.api_routes = [route for router in api_routers for route in router.routes]
     for router in (*api_routers, control.router):

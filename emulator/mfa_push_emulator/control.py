@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from mfa_push_emulator import _seed
+from mfa_push_emulator import _seed, pingone
 from mfa_push_emulator._errors import ApiError
 from mfa_push_emulator._faults import FaultConfig
 from mfa_push_emulator._http import doc_body
@@ -135,6 +135,39 @@ async def delete_requests(request: Request) -> JSONResponse:
 async def reset(request: Request) -> JSONResponse:
     get_runtime(request).reset()
     return JSONResponse({"status": "ok"})
+
+
+_LEGACY_FCM_EXAMPLE = {
+    "environmentId": _seed.PINGONE_ENVIRONMENT_ID,
+    "applicationId": _seed.PINGONE_APPLICATIONS[1][0],
+    "key": "AAAA-legacy-fcm-server-key",
+}
+
+
+@router.post("/pingone/legacyFcmCredentials", status_code=201, openapi_extra=doc_body(_LEGACY_FCM_EXAMPLE))
+async def add_legacy_fcm_credential(request: Request) -> JSONResponse:
+    """A legacy `FCM` push credential (server key), as tenants made before PingOne refused new ones
+    still hold; the API itself keeps refusing to create one. `environmentId` defaults to the
+    seeded environment. Answers the credential as the API lists it."""
+    body = await _json(request)
+    unknown = set(body) - {"environmentId", "applicationId", "key"}
+    if unknown:
+        raise ApiError(400, {"error": f"unknown fields: {', '.join(sorted(unknown))}"})
+    fields = {"environmentId": _seed.PINGONE_ENVIRONMENT_ID} | body
+    for name in ("environmentId", "applicationId", "key"):
+        value = fields.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise ApiError(400, {"error": f"{name} must be a non-empty string"})
+    env_id, app_id, key = str(fields["environmentId"]), str(fields["applicationId"]), str(fields["key"])
+    runtime = get_runtime(request)
+    try:
+        with runtime.store.transaction() as tx:
+            cred = pingone.add_legacy_fcm(tx, env_id, app_id, key, runtime.settings.one_credential_per_type)
+    except LookupError as exc:
+        raise ApiError(404, {"error": str(exc)}) from exc
+    except ValueError as exc:
+        raise ApiError(409, {"error": str(exc)}) from exc
+    return JSONResponse(pingone.credential_view(request, cred), status_code=201)
 
 
 @router.get("/settings")

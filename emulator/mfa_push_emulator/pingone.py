@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from mfa_push_emulator import _seed
 from mfa_push_emulator._errors import (
     ApiError,
     pingone_error,
@@ -133,23 +134,34 @@ async def issue_token(request: Request, envId: str) -> JSONResponse:
 # --- resource API ------------------------------------------------------------------------------
 
 
-async def _require_token(request: Request) -> None:
-    """401 for a missing/unknown/expired token; 404 for an unknown environment; 403 for another one."""
+def _token_environment(request: Request) -> str:
+    """The environment of the request's Bearer token: 401 for a missing, unknown or expired one."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise pingone_unauthorized("The access token is missing.")
-    env_id = str(request.path_params.get("envId", "")).lower()
     with get_runtime(request).store.transaction() as tx:
         doc = tx.get("p1_token", token.strip())
-        if doc is None or doc["expiresAt"] <= time.time():
-            raise pingone_unauthorized()
-        if tx.get("p1_env", env_id) is None:
-            raise pingone_not_found(f"Unable to find environment with id {env_id}.")
-    if doc["environmentId"] != env_id:
-        raise pingone_error(403, "ACCESS_FAILED", "You do not have permissions to access this environment.")
+    if doc is None or doc["expiresAt"] <= time.time():
+        raise pingone_unauthorized()
+    return str(doc["environmentId"])
+
+
+def _no_access() -> ApiError:
+    return pingone_error(403, "ACCESS_FAILED", "You do not have permissions to access this environment.")
+
+
+async def _require_token(request: Request) -> None:
+    """Resources under an environment: 401 for a bad token; 403 for any environment the token's
+    worker app may not see, whether or not it exists (PingOne's clients then ask
+    `GET /environments/{envId}` to tell a missing environment from a missing permission)."""
+    if _token_environment(request) != str(request.path_params.get("envId", "")).lower():
+        raise _no_access()
 
 
 router = APIRouter(prefix=API_PREFIX, tags=["PingOne"], dependencies=[Depends(_require_token)])
+#: `GET /environments/{envId}` itself, which checks its token in the handler: it answers 404 for
+#: an unknown environment where the resources under one answer 403.
+env_router = APIRouter(prefix=API_PREFIX, tags=["PingOne"])
 
 
 def _env_href(request: Request, env_id: str) -> str:
@@ -158,6 +170,39 @@ def _env_href(request: Request, env_id: str) -> str:
 
 def _app_href(request: Request, env_id: str, app_id: str) -> str:
     return f"{_env_href(request, env_id)}/applications/{app_id}"
+
+
+def _env_view(request: Request, env: Doc) -> dict[str, Any]:
+    """An environment as PingOne describes it; fields a data dir seeded before they existed
+    lacks come from the seed."""
+    doc = {**_seed.PINGONE_ENVIRONMENT, **env} if env["id"] == _seed.PINGONE_ENVIRONMENT_ID else env
+    env_id = doc["id"]
+    view: dict[str, Any] = {
+        "_links": {
+            "self": {"href": _env_href(request, env_id)},
+            "applications": {"href": f"{_env_href(request, env_id)}/applications"},
+        },
+        "id": env_id,
+    }
+    for key in ("name", "description", "type", "region", "license", "organization", "createdAt", "updatedAt"):
+        if key in doc:
+            view[key] = doc[key]
+    return view
+
+
+@env_router.get("/environments/{envId}")
+async def get_environment(request: Request, envId: str) -> JSONResponse:
+    """200 for the token's own environment; 404 for an unknown one; 403 for another environment
+    (the emulator's worker apps see only their own)."""
+    env_id = envId.lower()
+    own = _token_environment(request)
+    with get_runtime(request).store.transaction() as tx:
+        env = tx.get("p1_env", env_id)
+    if env is None:
+        raise pingone_not_found(f"Unable to find environment with id {envId}.")
+    if env_id != own:
+        raise _no_access()
+    return JSONResponse(_env_view(request, env))
 
 
 def _get_app(tx: Tx, env_id: str, app_id: str) -> Doc:
@@ -298,7 +343,8 @@ def _cred_key(env_id: str, app_id: str, cred_id: str = "") -> str:
     return f"{env_id}/{app_id}/{cred_id}"
 
 
-def _cred_view(request: Request, cred: Doc) -> dict[str, Any]:
+def credential_view(request: Request, cred: Doc) -> dict[str, Any]:
+    """A credential as the API shows it: never its secrets (also the control plane's answer)."""
     env_id, app_id = cred["environmentId"], cred["applicationId"]
     app_href = _app_href(request, env_id, app_id)
     view: dict[str, Any] = {
@@ -343,7 +389,7 @@ async def list_credentials(request: Request, envId: str, appId: str) -> JSONResp
     return JSONResponse(
         {
             "_links": {"self": {"href": f"{_app_href(request, app['environmentId'], app['id'])}/pushCredentials"}},
-            "_embedded": {"pushCredentials": [_cred_view(request, c) for c in creds]},
+            "_embedded": {"pushCredentials": [credential_view(request, c) for c in creds]},
             "count": len(creds),
             "size": len(creds),
         }
@@ -384,14 +430,40 @@ async def create_credential(request: Request, envId: str, appId: str) -> JSONRes
             "updatedAt": now,
         }
         tx.put("p1_cred", prefix + cred["id"], cred)
-    return JSONResponse(_cred_view(request, cred), status_code=201)
+    return JSONResponse(credential_view(request, cred), status_code=201)
+
+
+def add_legacy_fcm(tx: Tx, env_id: str, app_id: str, key: str, one_per_type: bool) -> Doc:
+    """Store a legacy `FCM` credential (server key), as tenants made before PingOne refused new
+    ones still hold: for the control plane only, since the API refuses to create one. Raises
+    ``LookupError`` for an unknown application, ``ValueError`` for one that cannot hold it."""
+    app = tx.get("p1_app", f"{env_id.lower()}/{app_id.lower()}")
+    if app is None:
+        raise LookupError(f"no PingOne application {app_id} in environment {env_id}")
+    if app.get("type") != "NATIVE_APP":
+        raise ValueError("push credentials require a NATIVE_APP application")
+    prefix = _cred_key(app["environmentId"], app["id"])
+    if one_per_type and any(c["type"] == "FCM" for c in tx.list("p1_cred", prefix)):
+        raise ValueError("the application already has a credential of type FCM (oneCredentialPerType)")
+    now = now_iso()
+    cred = {
+        "id": str(uuid.uuid4()),
+        "environmentId": app["environmentId"],
+        "applicationId": app["id"],
+        "type": "FCM",
+        "values": {"key": key},
+        "createdAt": now,
+        "updatedAt": now,
+    }
+    tx.put("p1_cred", prefix + cred["id"], cred)
+    return cred
 
 
 @router.get(_CRED_PATH + "/{credentialId}")
 async def get_credential(request: Request, envId: str, appId: str, credentialId: str) -> JSONResponse:
     with get_runtime(request).store.transaction() as tx:
         cred = _get_cred(tx, _get_app(tx, envId, appId), credentialId)
-    return JSONResponse(_cred_view(request, cred))
+    return JSONResponse(credential_view(request, cred))
 
 
 @router.put(_CRED_PATH + "/{credentialId}", openapi_extra=doc_body(_APNS_EXAMPLE))
@@ -408,7 +480,7 @@ async def update_credential(request: Request, envId: str, appId: str, credential
             raise _invalid([_detail("INVALID_VALUE", "type", "type is immutable.")])
         cred.update(values=values, updatedAt=now_iso())
         tx.put("p1_cred", _cred_key(app["environmentId"], app["id"], cred["id"]), cred)
-    return JSONResponse(_cred_view(request, cred))
+    return JSONResponse(credential_view(request, cred))
 
 
 @router.delete(_CRED_PATH + "/{credentialId}", status_code=204)

@@ -6,13 +6,12 @@ created) before trying again."""
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import random
 import socket
-import ssl
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import tenacity
 
+from . import _tls
 from ._errors import ApiError, ProviderError, TransportFailure, Unreachable
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -43,6 +43,24 @@ def host_port(url: str) -> str:
     return f"{host}:{parsed.port or (443 if parsed.scheme == 'https' else 80)}"
 
 
+def proxy_for(url: str) -> tuple[str, str] | None:
+    """The proxy httpx uses for `url` (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, unless `NO_PROXY`
+    names its host or a domain above it; loopback hosts are not exempt unless listed) and the
+    variable that sets it, for messages."""
+    parts = httpx.URL(url)
+    proxies = urllib.request.getproxies_environment()
+    host = parts.host.lower()
+    for entry in proxies.get("no", "").lower().split(","):
+        entry = entry.strip().strip("[]")
+        if entry == "*" or (entry and (host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")))):
+            return None
+    for key in (parts.scheme, "all"):
+        proxy = proxies.get(key)
+        if proxy:
+            return (proxy if "://" in proxy else f"http://{proxy}"), f"{key.upper()}_PROXY"
+    return None
+
+
 def check_url(api: str, url: str, allow_insecure_loopback: bool, setting: str | None = None) -> str:
     """Refuse plain http except to loopback when explicitly allowed (by `setting`, by default
     `<api>:allowInsecureHttp`). Messages name the host, never the whole URL."""
@@ -62,12 +80,6 @@ def check_url(api: str, url: str, allow_insecure_loopback: bool, setting: str | 
                 f"{api} URL {shown} uses plain http; set {setting} to true to allow it for a loopback emulator"
             )
     return url.rstrip("/")
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: loading the CA bundle costs ~18 ms per client."""
-    return ssl.create_default_context()
 
 
 class _RetryableStatus(Exception):
@@ -96,7 +108,7 @@ def unreachable(exc: Exception) -> str | None:
 def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, _RetryableStatus):
         return True
-    return isinstance(exc, httpx.TransportError) and unreachable(exc) is None
+    return isinstance(exc, httpx.TransportError) and unreachable(exc) is None and _tls.refusal(exc) is None
 
 
 def _retry_after(response: httpx.Response | None) -> float | None:
@@ -143,11 +155,15 @@ class Api:
         deadline: float = 120.0,
         backoff: float = 0.2,
         url_setting: str | None = None,
+        ca_bundle: str | None = None,
+        ca_setting: str | None = None,
     ) -> None:
-        """`url_setting` names the setting that holds `base_url`, for messages about its host."""
+        """`url_setting` names the setting that holds `base_url`, for messages about its host;
+        `ca_bundle` (PEM text or file, the value of `ca_setting`) adds CAs to the verified store."""
         self.name = name
         self.base_url = base_url
         self.url_setting = url_setting
+        self.ca_setting = ca_setting or f"{name.split()[0].lower()}:caBundle"
         self.parse_error = parse_error
         self.deadline = deadline
         self.backoff = backoff
@@ -157,7 +173,7 @@ class Api:
             auth=auth,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            verify=tls_context(),
+            verify=_tls.context(ca_bundle, self.ca_setting),
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
             headers={"Accept": "application/json", "User-Agent": "pulumi-mfa-push/0.1"},
         )
@@ -214,9 +230,19 @@ class Api:
         """One line for a call that got no answer; for a host that cannot be reached, its
         `host:port` (never the URL) and the setting that holds it."""
         text = f"{self.name} API: {method} {path} could not be completed: "
+        refused = _tls.refusal(exc)
+        if refused is not None:
+            url_setting = self.url_setting or f"the {self.name} URL"
+            return Unreachable(text + _tls.explain(refused, host_port(self.base_url), self.ca_setting, url_setting))
         why = unreachable(exc)
         if why is None:
             return TransportFailure(text + type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+        proxy = proxy_for(self.base_url)
+        if proxy is not None:  # the proxy is what could not be reached
+            url, variable = proxy
+            return Unreachable(
+                text + why.format(host=f"{host_port(url)} (the proxy of {variable})") + f"; check {variable}"
+            )
         check = f"; check {self.url_setting}" if self.url_setting else ""
         return Unreachable(text + why.format(host=host_port(self.base_url)) + check)
 

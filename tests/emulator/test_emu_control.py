@@ -200,10 +200,12 @@ def test_openapi_covers_all_mounts(http: httpx.Client) -> None:
     for path in (
         "/powerauth/admin/applications",
         "/powerauth/v2/admin/applications/{appId}/callbacks/{callbackId}",
+        "/pingone/v1/environments/{envId}",
         "/pingone/v1/environments/{envId}/applications/{appId}/pushCredentials/{credentialId}",
         "/pingone-auth/{envId}/as/token",
         "/pingid/v1/accounts/{accountId}/applications/{applicationId}",
         "/_emulator/faults",
+        "/_emulator/pingone/legacyFcmCredentials",
     ):
         assert path in paths
 

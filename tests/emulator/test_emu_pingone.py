@@ -114,9 +114,27 @@ def test_application_validation(p1: httpx.Client) -> None:
     _detail(p1.post("/applications", content=b"{nope"), "INVALID_VALUE", "body")
 
 
-def test_unknown_environment_is_404(p1: httpx.Client, server: EmulatorServer) -> None:
-    r = httpx.get(f"{server.url}/pingone/v1/environments/{uuid.uuid4()}/applications", headers=dict(p1.headers))
-    _error(r, 404, "NOT_FOUND")
+def test_environment_lookup(p1: httpx.Client, server: EmulatorServer) -> None:
+    r = p1.get(f"{server.url}/pingone/v1/environments/{ENV_ID}")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["id"] == ENV_ID and body["name"] == "Dev Environment"
+    assert body["type"] in ("SANDBOX", "PRODUCTION") and body["region"] == "NA"
+    assert uuid.UUID(body["license"]["id"]) and TS.match(body["createdAt"]) and TS.match(body["updatedAt"])
+    assert body["_links"]["self"]["href"] == f"{server.url}/pingone/v1/environments/{ENV_ID}"
+    assert p1.get(f"{server.url}/pingone/v1/environments/{ENV_ID.upper()}").json()["id"] == ENV_ID
+    _error(p1.get(f"{server.url}/pingone/v1/environments/{uuid.uuid4()}"), 404, "NOT_FOUND")
+    _error(httpx.get(f"{server.url}/pingone/v1/environments/{ENV_ID}"), 401, "ACCESS_FAILED")
+
+
+def test_resources_of_an_environment_the_worker_cannot_see_are_403(p1: httpx.Client, server: EmulatorServer) -> None:
+    # PingOne answers 403 there (clients then look the environment up to tell "no permission"
+    # from "no environment"), whether or not the environment exists.
+    other = f"{server.url}/pingone/v1/environments/{uuid.uuid4()}"
+    for path in ("/applications", f"/applications/{IOS_APP}", _creds(), f"{_creds()}/{uuid.uuid4()}"):
+        _error(p1.get(other + path), 403, "ACCESS_FAILED")
+    _error(p1.post(other + _creds(), json=APNS), 403, "ACCESS_FAILED")
+    _error(p1.delete(f"{other}{_creds()}/{uuid.uuid4()}"), 403, "ACCESS_FAILED")
     _error(p1.get("/no/such/thing"), 404, "NOT_FOUND")
 
 
@@ -192,3 +210,42 @@ def test_one_credential_per_type(p1: httpx.Client, http: httpx.Client) -> None:
     http.put("/_emulator/settings", json={"oneCredentialPerType": False})
     assert p1.post(_creds(), json=APNS).status_code == 201
     assert p1.get(_creds()).json()["count"] == 2
+
+
+# --- legacy FCM credentials (control plane only) --------------------------------------------------
+
+
+def _legacy(http: httpx.Client, **body: object) -> httpx.Response:
+    return http.post("/_emulator/pingone/legacyFcmCredentials", json={"applicationId": ANDROID_APP} | body)
+
+
+def test_legacy_fcm_is_made_by_the_control_plane_only(p1: httpx.Client, http: httpx.Client) -> None:
+    r = _legacy(http, key="AAAA-legacy-server-key")
+    assert r.status_code == 201, r.text
+    legacy = r.json()
+    _check_view(legacy, "FCM", ANDROID_APP)
+    assert "AAAA-legacy-server-key" not in r.text
+    listed = p1.get(_creds(ANDROID_APP)).json()["_embedded"]["pushCredentials"]
+    assert listed == [legacy] and p1.get(f"{_creds(ANDROID_APP)}/{legacy['id']}").json() == legacy
+    assert "AAAA-legacy-server-key" not in p1.get(_creds(ANDROID_APP)).text
+
+    # The public API still refuses to make or rewrite one; FCM_HTTP_V1 sits next to it.
+    _detail(p1.post(_creds(ANDROID_APP), json={"type": "FCM", "key": "x"}), "INVALID_VALUE", "type")
+    _detail(p1.put(f"{_creds(ANDROID_APP)}/{legacy['id']}", json={"type": "FCM", "key": "x"}), "INVALID_VALUE", "type")
+    _detail(p1.put(f"{_creds(ANDROID_APP)}/{legacy['id']}", json=FCM), "INVALID_VALUE", "type")
+    assert p1.post(_creds(ANDROID_APP), json=FCM).status_code == 201
+
+    r = p1.delete(f"{_creds(ANDROID_APP)}/{legacy['id']}")
+    assert r.status_code == 204
+    assert [c["type"] for c in p1.get(_creds(ANDROID_APP)).json()["_embedded"]["pushCredentials"]] == ["FCM_HTTP_V1"]
+
+
+def test_legacy_fcm_control_plane_errors(http: httpx.Client) -> None:
+    assert _legacy(http, key="k").status_code == 201
+    assert _legacy(http, key="k").status_code == 409  # one credential per type
+    assert _legacy(http).status_code == 400
+    assert _legacy(http, key="k", extra=1).status_code == 400
+    assert _legacy(http, key="k", applicationId=str(uuid.uuid4())).status_code == 404
+    assert _legacy(http, key="k", environmentId=str(uuid.uuid4())).status_code == 404
+    r = http.post("/_emulator/pingone/legacyFcmCredentials", json={"applicationId": IOS_APP, "key": "k", "x": 1})
+    assert r.status_code == 400 and "x" in r.json()["error"]

@@ -30,6 +30,8 @@ API_KEY = _settings.Setting("pingid:apiKey", "PINGID_API_KEY", "the PingID SDK A
 TOKEN = _settings.Setting("pingid:token", "PINGID_TOKEN", "the PingID SDK token", secret=True)
 #: What `api()` cannot work without (the URL has a default); `check()` asks for them at preview.
 REQUIRED = (ACCOUNT_ID, API_KEY, TOKEN)
+#: CA certificates to trust besides the system's: a PEM file path or the PEM text.
+CA_BUNDLE = ("pingid:caBundle", "PINGID_CA_BUNDLE")
 
 _HINTS = {
     401: "check pingid:accountId, pingid:apiKey and pingid:token",
@@ -191,14 +193,17 @@ def api() -> Client:
     key = _api_key(API_KEY.require())
     token = TOKEN.require()
     timeout = _settings.timeout("pingid:timeoutSeconds", "PINGID_TIMEOUT_SECONDS")
+    ca_bundle = _settings.get(*CA_BUNDLE)
     transport = _transport.shared(
-        (NAME, url, timeout),
+        (NAME, url, timeout, ca_bundle),
         lambda: _transport.Api(
             NAME,
             url,
             timeout=timeout,
             parse_error=parse_error,
             url_setting="pingid:url",
+            ca_bundle=ca_bundle,
+            ca_setting=CA_BUNDLE[0],
         ),
     )
     return Client(transport, Signer(account, token, key))

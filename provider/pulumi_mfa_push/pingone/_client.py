@@ -33,6 +33,8 @@ CLIENT_SECRET = _settings.Setting(
 )
 #: What `api()` cannot work without (the URLs have defaults); `check()` asks for them at preview.
 REQUIRED = (ENVIRONMENT_ID, CLIENT_ID, CLIENT_SECRET)
+#: CA certificates to trust besides the system's (for both URLs): a PEM file path or the PEM text.
+CA_BUNDLE = ("pingone:caBundle", "PINGONE_CA_BUNDLE")
 
 _HINT_401 = "check pingone:clientId, pingone:clientSecret and pingone:environmentId (the worker app's)"
 _HINT_403 = (
@@ -206,7 +208,7 @@ class BearerAuth(httpx.Auth):
             yield request
 
 
-_tokens: dict[tuple[str, str, str, str], TokenSource] = {}
+_tokens: dict[tuple[str, str, str, str, str | None], TokenSource] = {}
 _tokens_lock = threading.Lock()
 
 
@@ -216,7 +218,8 @@ def tokens(ends: Endpoints | None = None) -> TokenSource:
     client_id = CLIENT_ID.require()
     secret = CLIENT_SECRET.require()
     timeout = _settings.timeout("pingone:timeoutSeconds", "PINGONE_TIMEOUT_SECONDS")
-    key = (ends.auth_url, ends.environment_id, client_id, secret)
+    ca_bundle = _settings.get(*CA_BUNDLE)
+    key = (ends.auth_url, ends.environment_id, client_id, secret, ca_bundle)
     with _tokens_lock:
         source = _tokens.get(key)
         if source is None:
@@ -228,6 +231,8 @@ def tokens(ends: Endpoints | None = None) -> TokenSource:
                 auth=httpx.BasicAuth(client_id, secret),
                 deadline=60.0,
                 url_setting=ends.auth_setting,
+                ca_bundle=ca_bundle,
+                ca_setting=CA_BUNDLE[0],
             )
             source = TokenSource(auth, ends.environment_id)
             _tokens[key] = source
@@ -238,8 +243,9 @@ def api() -> _transport.Api:
     ends = endpoints()
     source = tokens(ends)
     timeout = _settings.timeout("pingone:timeoutSeconds", "PINGONE_TIMEOUT_SECONDS")
+    ca_bundle = _settings.get(*CA_BUNDLE)
     return _transport.shared(
-        (NAME, ends.api_url, id(source), timeout),
+        (NAME, ends.api_url, id(source), timeout, ca_bundle),
         lambda: _transport.Api(
             NAME,
             ends.api_url,
@@ -247,6 +253,8 @@ def api() -> _transport.Api:
             parse_error=parse_error,
             auth=BearerAuth(source),
             url_setting=ends.api_setting,
+            ca_bundle=ca_bundle,
+            ca_setting=CA_BUNDLE[0],
         ),
     )
 

@@ -18,6 +18,8 @@ USERNAME = _settings.Setting("powerauth:username", "POWERAUTH_USERNAME", "the ad
 PASSWORD = _settings.Setting("powerauth:password", "POWERAUTH_PASSWORD", "the admin password", secret=True)
 #: What `api()` cannot work without; `check()` asks for them at preview.
 REQUIRED = (URL, USERNAME, PASSWORD)
+#: CA certificates to trust besides the system's: a PEM file path or the PEM text.
+CA_BUNDLE = ("powerauth:caBundle", "POWERAUTH_CA_BUNDLE")
 
 _HINTS = {
     401: "check powerauth:username and powerauth:password",
@@ -56,8 +58,9 @@ def api() -> _transport.Api:
     insecure = _settings.flag("powerauth:allowInsecureHttp", "POWERAUTH_ALLOW_INSECURE_HTTP")
     url = _transport.check_url(NAME, url, insecure)
     timeout = _settings.timeout("powerauth:timeoutSeconds", "POWERAUTH_TIMEOUT_SECONDS")
+    ca_bundle = _settings.get(*CA_BUNDLE)
     return _transport.shared(
-        (NAME, url, username, password, timeout),
+        (NAME, url, username, password, timeout, ca_bundle),
         lambda: _transport.Api(
             NAME,
             url,
@@ -65,6 +68,8 @@ def api() -> _transport.Api:
             parse_error=parse_error,
             auth=httpx.BasicAuth(username, password),
             url_setting=URL.key,
+            ca_bundle=ca_bundle,
+            ca_setting=CA_BUNDLE[0],
         ),
     )
 
