@@ -36,6 +36,12 @@ def _source() -> Path:
 
 
 SOURCE = _source()
+#: Our fixes to the engine (`_overlay/`, see its README): a file of the pkg/v3 module -> our copy of it.
+#: The build uses a copy of the module with these files replaced (Go refuses overlays of its module cache).
+PATCHES = {
+    "backend/diy/lock.go": "diy_lock.go",  # exactly one of the runs racing for a stack's lock goes on
+    "backend/diy/postgres/bucket.go": "postgres_bucket.go",  # listings survive a lock released meanwhile
+}
 #: What the engine's plugins must find next to `pulumi`.
 BINARIES = ("pulumi", "pulumi-language-python", "pulumi-resource-pulumi-python", "pulumi-language-python-exec")
 _FLAGS = ("-trimpath", "-tags", "osusergo,grpcnotrace")
@@ -62,8 +68,8 @@ def _digest(paths: list[Path]) -> str:
 
 
 def engine_key() -> str:
-    """Identifies the `pulumi` binary: only go.mod and go.sum decide what it is built from."""
-    return _digest([SOURCE / "go.mod", SOURCE / "go.sum"])
+    """Identifies the `pulumi` binary: go.mod, go.sum and our patches decide what it is built from."""
+    return _digest([SOURCE / "go.mod", SOURCE / "go.sum", *(SOURCE / "_overlay" / f for f in PATCHES.values())])
 
 
 def langhost_key() -> str:
@@ -142,6 +148,30 @@ def _ldflags() -> str:
     return f"-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v{PULUMI_VERSION}"
 
 
+def _module_dir(go: str, module: str, work: Path, env: dict[str, str]) -> Path:
+    out = subprocess.run(
+        [go, "mod", "download", "-json", module], cwd=work, env=env, capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise EngineError(f"cannot locate the Go module {module}: {out.stderr.strip()[:300]}")
+    return Path(json.loads(out.stdout)["Dir"])
+
+
+def _patch(go: str, work: Path, env: dict[str, str], log: Path) -> None:
+    """Build `pulumi` from a copy of pkg/v3 with PATCHES applied (a `replace` in the work copy's go.mod)."""
+    pkg = _module_dir(go, f"github.com/pulumi/pulumi/pkg/v3@v{PULUMI_VERSION}", work, env)
+    copy = work / "pulumi-pkg"
+    # Plain copies: the module cache is read-only, and the work copy is removed after the build.
+    shutil.copytree(pkg, copy, ignore=shutil.ignore_patterns("*_test.go", "testdata"), copy_function=shutil.copyfile)
+    for path in [copy, *copy.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    for target, ours in PATCHES.items():
+        shutil.copyfile(work / "_overlay" / ours, copy / target)
+    replace = ["mod", "edit", "-replace", "github.com/pulumi/pulumi/pkg/v3=./pulumi-pkg"]
+    _step("applying our engine patches (_overlay)", [go, *replace], log, work, env)
+
+
 def ensure(say: Callable[[str], None] = _say) -> Path:
     """The bin directory of the pinned engine, built first when it is not in the cache."""
     target = bin_dir()
@@ -164,6 +194,7 @@ def ensure(say: Callable[[str], None] = _say) -> Path:
             say(f"building the Pulumi engine v{PULUMI_VERSION} from Go modules into {target}")
             say("the first build downloads the Go modules and compiles for a few minutes (2 cores: about 8 min)")
             _step("downloading Go modules", [go, "mod", "download"], log, work, env)
+            _patch(go, work, env, log)
             _step(
                 "compiling pulumi",
                 [go, "build", *_FLAGS, "-ldflags", _ldflags(), "-o", str(staging / "pulumi"),
