@@ -3,13 +3,21 @@
 
 PY := .venv/bin/python
 STACK ?= dev
+# Where state lives: `file` (.state/backend, or PULUMI_BACKEND_URL when set) or `postgres` (a
+# local PostgreSQL under .state/postgres, started when needed; `python tools/dev.py postgres stop`).
+STATE ?= file
+DEV := $(PY) tools/dev.py --state $(STATE)
+# Bootstrap installs Debian's postgresql package only when asked: for the suite and STATE=postgres.
+MFA_PUSH_POSTGRES ?= $(if $(filter postgres,$(STATE)),1,)
 
 bootstrap:
-	@bash tools/bootstrap.sh >/dev/null
+	@MFA_PUSH_POSTGRES=$(MFA_PUSH_POSTGRES) bash tools/bootstrap.sh >/dev/null
 
 demo: bootstrap
-	@$(PY) tools/dev.py demo
+	@$(DEV) demo
 
+# The suite's shared-state tests run a real PostgreSQL (tests/e2e/test_team_state.py).
+test: MFA_PUSH_POSTGRES = 1
 # The Go language host (tools/pulumi/langhost) first: go vet, gofmt, go test. Same build flags as
 # the engine build, so the host is tested as built and bootstrap's Go build cache is reused.
 test: bootstrap
@@ -20,16 +28,16 @@ test: bootstrap
 	@$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 preview: bootstrap
-	@$(PY) tools/dev.py preview $(STACK)
+	@$(DEV) preview $(STACK)
 
 deploy: bootstrap
-	@$(PY) tools/dev.py deploy $(STACK)
+	@$(DEV) deploy $(STACK)
 
 destroy: bootstrap
-	@$(PY) tools/dev.py destroy $(STACK)
+	@$(DEV) destroy $(STACK)
 
 refresh: bootstrap
-	@$(PY) tools/dev.py refresh $(STACK)
+	@$(DEV) refresh $(STACK)
 
 emulator: bootstrap
 	@$(PY) tools/dev.py emulator start

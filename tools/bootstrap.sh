@@ -2,7 +2,9 @@
 # Builds everything the project needs, from nothing, and reuses what is already built:
 #   - the Python virtualenv .venv (pinned by requirements.lock),
 #   - the Pulumi engine (pulumi + our Python language host) from Go modules pinned by
-#     tools/pulumi/go.sum, into a per-version cache outside the repo.
+#     tools/pulumi/go.sum, into a per-version cache outside the repo;
+#   - with MFA_PUSH_POSTGRES=1 only (make test, make ... STATE=postgres): Debian's postgresql
+#     package, with apt-get, when no PostgreSQL server (initdb, pg_ctl) is installed.
 # Prints the engine's bin directory as the last line.
 set -euo pipefail
 
@@ -44,6 +46,33 @@ fi
 # The dynamic-provider plugin resolves a relative virtualenv from the program directory
 # (stacks/), the language host from the project root: a link makes both find .venv.
 ln -sfn ../.venv "$ROOT/stacks/.venv"
+
+# ---- PostgreSQL, only when asked -----------------------------------------------------------
+# The shared-state backend (postgres://) runs against a throwaway cluster of Debian's PostgreSQL
+# (`python tools/dev.py postgres start`): the server binaries are all that is installed here.
+pg_found() {
+  local d
+  if [ -n "${MFA_PUSH_PG_BIN:-}" ]; then
+    [ -x "$MFA_PUSH_PG_BIN/initdb" ] && [ -x "$MFA_PUSH_PG_BIN/pg_ctl" ]
+    return
+  fi
+  for d in /usr/lib/postgresql/*/bin; do
+    [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && return 0
+  done
+  return 1
+}
+if [ "${MFA_PUSH_POSTGRES:-}" = 1 ] && ! pg_found; then
+  [ -z "${MFA_PUSH_PG_BIN:-}" ] || die "MFA_PUSH_PG_BIN=${MFA_PUSH_PG_BIN} has no initdb and pg_ctl: point it at a PostgreSQL server's bin directory."
+  command -v apt-get >/dev/null 2>&1 || die "PostgreSQL is needed and not installed, and there is no apt-get: install a PostgreSQL server and set MFA_PUSH_PG_BIN to its bin directory (initdb, pg_ctl)."
+  [ "$(id -u)" = 0 ] || die "PostgreSQL is needed and not installed: run 'sudo apt-get install postgresql' (Debian's package), then run again."
+  say "installing Debian's postgresql package with apt-get (log: .state/postgres-install.log)"
+  { DEBIAN_FRONTEND=noninteractive apt-get update -q \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql; } \
+    >"$ROOT/.state/postgres-install.log" 2>&1 \
+    || die "apt-get could not install postgresql (Debian package mirror reachable?): see .state/postgres-install.log"
+  pg_found || die "the postgresql package installed no server under /usr/lib/postgresql/*/bin: see .state/postgres-install.log"
+  say "PostgreSQL installed"
+fi
 
 # ---- Pulumi engine --------------------------------------------------------------------
 # One recipe for this repository and for users of the library: `mfa-push engine` builds the

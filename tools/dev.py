@@ -1,14 +1,20 @@
-"""The project's commands: the demo, gated previews and deploys, the local emulator.
+"""The project's commands: the demo, gated previews and deploys, the local emulator, the local
+PostgreSQL that holds shared (team) state.
 
-Every pulumi invocation goes through `pulumi_env()`: a file backend under the git-ignored
-.state/ directory, the documented dev passphrase, no update checks, no plugin downloads."""
+Every pulumi invocation goes through `pulumi_env()`: the backend named by PULUMI_BACKEND_URL, or
+else a file backend under the git-ignored .state/ directory, the documented dev passphrase, no
+update checks, no plugin downloads."""
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import fcntl
 import json
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +22,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +55,19 @@ def pulumi_bin(env: dict[str, str]) -> str:
     return str(Path(env["PATH"].split(os.pathsep)[0]) / "pulumi")
 
 
-def pulumi_env(backend: Path | None = None, home: Path | None = None) -> dict[str, str]:
+def pulumi_env(backend: Path | None = None, home: Path | None = None, backend_url: str | None = None) -> dict[str, str]:
+    """`backend_url` (any URL pulumi logs in to) or `backend` (a file backend directory) wins over
+    PULUMI_BACKEND_URL, which wins over the local file backend .state/backend."""
     env = dict(os.environ)
     bin_dir = engine_bin()
     env["PATH"] = f"{bin_dir}{os.pathsep}{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     home = home or STATE / "pulumi-home"
-    (backend or STATE / "backend").mkdir(parents=True, exist_ok=True)
     home.mkdir(parents=True, exist_ok=True)
-    # A backend chosen by the user (CI's shared state) wins over the local one.
-    if backend is not None or not env.get("PULUMI_BACKEND_URL"):
+    if backend_url:
+        env["PULUMI_BACKEND_URL"] = backend_url
+    # A backend chosen by the user (CI's shared state, a team's PostgreSQL) wins over the local one.
+    elif backend is not None or not env.get("PULUMI_BACKEND_URL"):
+        (backend or STATE / "backend").mkdir(parents=True, exist_ok=True)
         env["PULUMI_BACKEND_URL"] = backend.as_uri() if backend else (STATE / "backend").as_uri()
     env["PULUMI_HOME"] = str(home)
     if not env.get("PULUMI_CONFIG_PASSPHRASE") and not env.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
@@ -171,6 +183,243 @@ def stop_emulator() -> None:
     pid_file.unlink(missing_ok=True)
 
 
+# ---- PostgreSQL: shared state, the team set-up, run locally -------------------------------
+# Pulumi's DIY backend keeps state in a PostgreSQL table (`postgres://user:pass@host:port/db
+# ?table=...`, default table pulumi_state). `postgres start` runs a throwaway cluster of Debian's
+# PostgreSQL under .state/postgres on a free loopback port, as an unprivileged user (initdb and
+# the server refuse root), with a random password; bootstrap installs the package when asked.
+PG_DIR = Path(os.environ.get("MFA_PUSH_PG_DIR") or STATE / "postgres")
+PG_ROLE = "mfa_push"
+PG_DATABASE = "mfa_push_state"  # created by `Postgres.start`
+
+
+def postgres_bin() -> Path:
+    """The server's bin directory (initdb, pg_ctl, psql): $MFA_PUSH_PG_BIN, or the newest
+    /usr/lib/postgresql/<version>/bin; bootstrap installs Debian's package when there is none."""
+    for attempt in range(2):
+        given = os.environ.get("MFA_PUSH_PG_BIN")
+        found = [Path(given)] if given else sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key)
+        found = [d for d in found if all(os.access(d / t, os.X_OK) for t in ("initdb", "pg_ctl", "psql"))]
+        if found:
+            return found[-1]
+        if attempt == 0 and not given:
+            env = dict(os.environ, MFA_PUSH_POSTGRES="1")
+            out = subprocess.run(["bash", str(ROOT / "tools" / "bootstrap.sh")], env=env, stdout=subprocess.DEVNULL)
+            if out.returncode != 0:
+                raise SetupError("bootstrap could not install PostgreSQL (see the message above)")
+    raise SetupError(
+        "no PostgreSQL server found (initdb, pg_ctl, psql): install Debian's postgresql package, "
+        "or set MFA_PUSH_PG_BIN to the bin directory of a PostgreSQL server."
+    )
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    return tuple(int(p) for p in path.parent.name.split(".") if p.isdigit())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Postgres:
+    """A throwaway PostgreSQL cluster in `dir`: data/, server.log, cluster.json (port, password)."""
+
+    dir: Path = PG_DIR
+
+    @property
+    def os_user(self) -> str | None:
+        """Who runs initdb and the server: root is refused, so the package's `postgres` user."""
+        if os.geteuid() != 0:
+            return None
+        import pwd
+
+        for name in ("postgres", "nobody"):
+            with contextlib.suppress(KeyError):
+                pwd.getpwnam(name)
+                return name
+        raise SetupError("running as root and no `postgres` or `nobody` user to run PostgreSQL as: create one")
+
+    def _as_user(self, cmd: list[str]) -> list[str]:
+        user = self.os_user
+        return ["runuser", "-u", user, "--", *cmd] if user else cmd
+
+    @property
+    def home(self) -> Path:
+        """The real cluster directory (.state/postgres may link elsewhere, see `_create_dir`)."""
+        return self.dir.resolve()
+
+    def _settings(self) -> dict[str, Any]:
+        path = self.home / "cluster.json"
+        settings: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        return settings
+
+    @property
+    def port(self) -> int:
+        return int(self._settings()["port"])
+
+    def url(self, table: str | None = None) -> str:
+        s = self._settings()
+        query = "sslmode=disable" + (f"&table={table}" if table else "")
+        return f"postgres://{s['role']}:{s['password']}@127.0.0.1:{s['port']}/{s['database']}?{query}"
+
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Two starts at once (two shells, two test sessions) wait for each other."""
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.dir.parent / f".{self.dir.name}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    def _run(self, cmd: list[str], what: str) -> str:
+        out = subprocess.run(
+            self._as_user(cmd), cwd=self.home, text=True, capture_output=True, check=False, env=self._pg_env()
+        )
+        if out.returncode != 0:
+            detail = " ".join((out.stderr.strip() or out.stdout.strip()).splitlines()[-3:])
+            raise SetupError(f"PostgreSQL {what} failed: {detail} (server log: {self.home / 'server.log'})")
+        return out.stdout
+
+    def _pg_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["LC_ALL"] = "C"
+        return env
+
+    def _create_dir(self) -> None:
+        """The cluster directory, owned by the server's user. When that user cannot reach it (a
+        checkout under /root), the cluster lives in /var/tmp and .state/postgres links to it."""
+        user = self.os_user
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        if user is None:
+            self.dir.mkdir(mode=0o700, exist_ok=True)
+            return
+        reachable = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(self.dir.parent)], check=False)
+        if reachable.returncode == 0:
+            self.dir.mkdir(mode=0o700, exist_ok=True)
+        else:
+            import hashlib
+
+            digest = hashlib.sha256(str(self.dir.absolute()).encode()).hexdigest()[:12]
+            real = Path("/var/tmp") / f"mfa-push-postgres-{digest}"  # noqa: S108 - owned by the server's user
+            real.mkdir(mode=0o700, exist_ok=True)
+            if not self.dir.is_symlink():
+                self.dir.symlink_to(real)
+            print(f"postgres: {user} cannot reach {self.dir.parent}: the cluster is in {real}")
+        shutil.chown(self.home, user, user)
+
+    def created(self) -> bool:
+        return (self.home / "data" / "PG_VERSION").exists() and bool(self._settings())
+
+    def create(self) -> None:
+        """initdb (the first time): scram-sha-256 password login, TCP on loopback only."""
+        bindir = postgres_bin()
+        if self.dir.exists() and not self.created():
+            shutil.rmtree(self.home, ignore_errors=True)  # a half-made cluster from an interrupted create
+            if self.dir.is_symlink():
+                self.dir.unlink()
+        self._create_dir()
+        password = secrets.token_hex(16)
+        settings = {"role": PG_ROLE, "database": PG_DATABASE, "password": password, "port": _free_port()}
+        pwfile = self.home / "initdb.pw"
+        pwfile.write_text(password + "\n")
+        user = self.os_user
+        if user:
+            shutil.chown(pwfile, user, user)
+        pwfile.chmod(0o600)
+        try:
+            self._run(
+                [
+                    str(bindir / "initdb"),
+                    "--pgdata",
+                    str(self.home / "data"),
+                    "--username",
+                    PG_ROLE,
+                    "--pwfile",
+                    str(pwfile),
+                    "--auth",
+                    "scram-sha-256",
+                    "--encoding",
+                    "UTF8",
+                    "--locale",
+                    "C",
+                ],
+                "initdb",
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        with open(self.home / "data" / "postgresql.conf", "a") as conf:
+            conf.write(
+                "\n# mfa-push: loopback TCP only, no Unix socket (its path could be too long)\n"
+                "listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
+            )
+        settings_file = self.home / "cluster.json"
+        settings_file.write_text(json.dumps(settings))
+        settings_file.chmod(0o600)
+
+    def running(self) -> bool:
+        if not self.created():
+            return False
+        cmd = self._as_user([str(postgres_bin() / "pg_ctl"), "status", "--pgdata", str(self.home / "data")])
+        return subprocess.run(cmd, cwd=self.home, capture_output=True, check=False).returncode == 0
+
+    def start(self) -> str:
+        """Create (the first time) and start the cluster, create the database; its URL."""
+        with self._lock():
+            if not self.created():
+                self.create()
+            if not self.running():
+                settings = self._settings()
+                if _port_open(settings["port"]):
+                    settings["port"] = _free_port()
+                    (self.home / "cluster.json").write_text(json.dumps(settings))
+                    print(f"postgres: the cluster's port was taken: it now listens on {settings['port']}")
+                self._run(
+                    [
+                        str(postgres_bin() / "pg_ctl"),
+                        "start",
+                        "--pgdata",
+                        str(self.home / "data"),
+                        "--log",
+                        str(self.home / "server.log"),
+                        "--wait",
+                        "--timeout",
+                        "60",
+                        "-o",
+                        f"-p {settings['port']}",
+                    ],
+                    "start",
+                )
+            if not self.psql("SELECT 1 FROM pg_database WHERE datname = 'mfa_push_state'", database="postgres"):
+                self.psql("CREATE DATABASE mfa_push_state", database="postgres")
+        return self.url()
+
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop the server (`fast`: sessions are ended, `immediate`: like a crash); False if it was not running."""
+        with self._lock():
+            if not self.running():
+                return False
+            self._run(
+                [str(postgres_bin() / "pg_ctl"), "stop", "--pgdata", str(self.home / "data"), "--mode", mode, "--wait"],
+                "stop",
+            )
+            return True
+
+    def psql(self, sql: str, database: str | None = None) -> str:
+        """Run SQL as the cluster's role over TCP; unaligned rows, one a line."""
+        s = self._settings()
+        env = dict(self._pg_env(), PGPASSWORD=s["password"])
+        cmd = [str(postgres_bin() / "psql"), "-h", "127.0.0.1", "-p", str(s["port"]), "-U", s["role"]]
+        cmd += ["-d", database or s["database"], "-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-c", sql]
+        out = subprocess.run(cmd, text=True, capture_output=True, check=False, env=env)
+        if out.returncode != 0:
+            raise SetupError(f"psql failed: {out.stderr.strip()}")
+        return out.stdout
+
+
 # ---- stacks -------------------------------------------------------------------------
 def select_stack(stack: str, env: dict[str, str]) -> None:
     out = pulumi(["stack", "select", stack, "--create", "--non-interactive"], capture=True, env=env)
@@ -274,8 +523,43 @@ def demo() -> int:
     return code
 
 
+def redact(url: str) -> str:
+    """A backend URL without its password, for printing."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def postgres_command(action: str) -> int:
+    cluster = Postgres()
+    if action == "start":
+        url = cluster.start()
+        print(f"postgres: running in {cluster.dir} (log {cluster.home / 'server.log'}); use it with:")
+        print(f"export PULUMI_BACKEND_URL='{url}'")
+    elif action == "stop":
+        print("postgres: stopped" if cluster.stop() else "postgres: was not running")
+    elif action == "url":
+        if not cluster.created():
+            raise SetupError("no local PostgreSQL yet: run `python tools/dev.py postgres start`")
+        print(cluster.url())
+    else:
+        up = cluster.running()
+        print(f"postgres: {'running on 127.0.0.1:' + str(cluster.port) if up else 'not running'}")
+        return 0 if up else 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dev", description=__doc__)
+    parser.add_argument(
+        "--state",
+        choices=["file", "postgres"],
+        default=os.environ.get("MFA_PUSH_STATE") or "file",
+        help="postgres: keep state in the local PostgreSQL (.state/postgres, started when needed); "
+        "file (default): PULUMI_BACKEND_URL when set, else .state/backend",
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("demo", help="start the emulator and deploy the dev stack with the policy pack")
     for name in ("preview", "deploy", "destroy", "refresh"):
@@ -285,8 +569,16 @@ def main(argv: list[str] | None = None) -> int:
     em.add_argument("action", choices=["start", "stop", "status"])
     pp = sub.add_parser("pulumi", help="run pulumi with the project's environment")
     pp.add_argument("args", nargs=argparse.REMAINDER)
+    pg = sub.add_parser("postgres", help="start (creating it the first time), stop or show the local PostgreSQL")
+    pg.add_argument("action", choices=["start", "stop", "status", "url"])
     ns = parser.parse_args(argv)
     try:
+        if ns.cmd == "postgres":
+            return postgres_command(ns.action)
+        if ns.state == "postgres" and ns.cmd != "emulator":
+            # Every pulumi run below reads PULUMI_BACKEND_URL (pulumi_env).
+            os.environ["PULUMI_BACKEND_URL"] = Postgres().start()
+            print(f"state: PostgreSQL at {redact(os.environ['PULUMI_BACKEND_URL'])}")
         if ns.cmd == "demo":
             return demo()
         if ns.cmd in ("preview", "deploy", "destroy", "refresh"):
