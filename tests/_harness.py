@@ -172,9 +172,12 @@ class PulumiFailed(AssertionError):
 
 
 class Project:
-    """A copy of the project's program in a temp dir, with its own backend."""
+    """A copy of the project's program in a temp dir, with its own backend: a file backend in
+    the temp dir, or `backend_url` (a shared PostgreSQL, say)."""
 
-    def __init__(self, workdir: Path, emulator: Emulator, program: str | None = None) -> None:
+    def __init__(
+        self, workdir: Path, emulator: Emulator, program: str | None = None, backend_url: str | None = None
+    ) -> None:
         self.dir = workdir
         self.emulator = emulator
         (workdir / "stacks").mkdir(parents=True, exist_ok=True)
@@ -194,7 +197,7 @@ class Project:
                 }
             )
         )
-        env = dev.pulumi_env(backend=workdir / ".backend", home=workdir / ".pulumi-home")
+        env = dev.pulumi_env(backend=workdir / ".backend", home=workdir / ".pulumi-home", backend_url=backend_url)
         env["PULUMI_CONFIG_PASSPHRASE"] = PASSPHRASE
         env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
         env["PULUMI_RUNTIME_VIRTUALENV"] = str(ROOT / ".venv")

@@ -46,3 +46,26 @@ def forms(secret: str) -> list[str]:
     body = secret.replace("\\n", "\n")
     out.extend(re.findall(r"^[A-Za-z0-9+/=]{40,}$", body, flags=re.M)[:2])
     return [o for o in out if len(o) >= 8]
+
+
+def _secure_paths(node: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    if isinstance(node, dict):
+        if set(node) == {"secure"}:
+            return [path]
+        return [p for k, v in node.items() for p in _secure_paths(v, (*path, k))]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _secure_paths(v, (*path, i))]
+    return []
+
+
+def secret_values(config: dict[str, object], shown: dict[str, dict[str, object]]) -> list[str]:
+    """The plain text of every secure value in a stack file's `config:`, looked up in what
+    `pulumi config --show-secrets --json` printed (`shown`); values of 8 characters or more."""
+    values = []
+    for path in _secure_paths(config):
+        entry = shown[str(path[0])]
+        node: object = entry.get("objectValue", entry.get("value"))
+        for part in path[1:]:
+            node = node[part]  # type: ignore[index]
+        values.append(node)
+    return [v for v in values if isinstance(v, str) and len(v) >= 8]

@@ -5,20 +5,9 @@ their Base64 forms, in `pulumi stack export`, the state files, CLI output (inclu
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from _harness import Project
-from _material import forms
-
-
-def _secure_paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    if isinstance(node, dict):
-        if set(node) == {"secure"}:
-            return [path]
-        return [p for k, v in node.items() for p in _secure_paths(v, (*path, k))]
-    if isinstance(node, list):
-        return [p for i, v in enumerate(node) for p in _secure_paths(v, (*path, i))]
-    return []
+from _material import forms, secret_values
 
 
 def _secret_values(project: Project, stack: str) -> list[str]:
@@ -28,14 +17,7 @@ def _secret_values(project: Project, stack: str) -> list[str]:
     config = yaml.safe_load((project.dir / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
     shown = json.loads(project.run("config", "--show-secrets", "--json", stack=stack).stdout)
     project.outputs_seen.pop()  # that output shows secrets on purpose; it is not audited
-    values: list[str] = []
-    for path in _secure_paths(config):
-        entry = shown[path[0]]
-        node = entry.get("objectValue", entry.get("value"))
-        for part in path[1:]:
-            node = node[part]
-        values.append(node)
-    return [v for v in values if isinstance(v, str) and len(v) >= 8]
+    return secret_values(config, shown)
 
 
 def test_no_secret_in_state_output_or_logs(project: Project) -> None:
