@@ -76,7 +76,9 @@ def pulumi_env(backend: Path | None = None, home: Path | None = None, backend_ur
     env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
     env["PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK"] = "true"
     env["PULUMI_SKIP_CONFIRMATIONS"] = "true"
-    env.pop("PULUMI_ACCESS_TOKEN", None)
+    # A token goes only to a service backend the user named (Pulumi Cloud: https://api.pulumi.com).
+    if not env["PULUMI_BACKEND_URL"].startswith(("https://", "http://")):
+        env.pop("PULUMI_ACCESS_TOKEN", None)
     return env
 
 

@@ -401,5 +401,10 @@ def test_postgres_command_prints_the_url_and_project_commands_honour_it(
     assert status.returncode == 0 and f"running on 127.0.0.1:{postgres.port}" in status.stdout
     # Every pulumi run of the project commands takes the backend from PULUMI_BACKEND_URL.
     monkeypatch.setenv("PULUMI_BACKEND_URL", postgres.url())
-    assert dev.pulumi_env()["PULUMI_BACKEND_URL"] == postgres.url()
+    monkeypatch.setenv("PULUMI_ACCESS_TOKEN", "pul-not-a-real-token")
+    env = dev.pulumi_env()
+    assert env["PULUMI_BACKEND_URL"] == postgres.url() and "PULUMI_ACCESS_TOKEN" not in env
+    # Pulumi Cloud instead: its token is kept for it, and for nothing else.
+    monkeypatch.setenv("PULUMI_BACKEND_URL", "https://api.pulumi.com")
+    assert dev.pulumi_env()["PULUMI_ACCESS_TOKEN"] == "pul-not-a-real-token"
     assert "****" in dev.redact(postgres.url()) and postgres._settings()["password"] not in dev.redact(postgres.url())

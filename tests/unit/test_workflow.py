@@ -138,10 +138,28 @@ def test_deploy_runs_on_main_behind_the_production_environment(workflow: dict[st
     env = job["environment"]
     assert (env if isinstance(env, str) else env["name"]) == "production"
     assert job["concurrency"]["cancel-in-progress"] is False
+    assert job["strategy"]["matrix"]["stack"] == ["prod"]
     text = runs(job)
-    assert "python tools/dev.py deploy prod" in text
+    assert "python tools/dev.py deploy ${{ matrix.stack }}" in text
     assert "pipefail" in text
     assert "pulumi up" not in text
+
+
+def test_deploys_queue_per_stack_on_the_shared_backend(workflow: dict[str, Any]) -> None:
+    """Two deploys of one stack wait for each other (one concurrency group per stack, never
+    cancelled midway) instead of failing at the stack's lock in the shared backend."""
+    job = deploy_job(workflow)
+    assert job["concurrency"]["group"] == "pulumi-stack-${{ matrix.stack }}"
+    assert job["concurrency"]["cancel-in-progress"] is False
+    # The backend comes from PULUMI_BACKEND_URL (a secret: a postgres:// URL carries a password).
+    assert "secrets.PULUMI_BACKEND_URL" in job["env"]["PULUMI_BACKEND_URL"]
+    assert "secrets.PULUMI_BACKEND_URL" in preview_job(workflow)["env"]["PULUMI_BACKEND_URL"]
+    check = next(s for s in steps(job) if "PULUMI_BACKEND_URL" in str(s.get("run", "")))
+    assert "file://" in check["run"], "a file:// backend on a throw-away runner must be refused"
+    # The comments say how to set it up: PostgreSQL, object stores, Pulumi Cloud, and the lock.
+    text = WORKFLOW.read_text()
+    for needle in ("postgres://", "table=", "s3://", "gs://", "azblob://", "api.pulumi.com", "pulumi cancel"):
+        assert needle in text, needle
 
 
 def test_passphrase_comes_from_the_secret(workflow: dict[str, Any]) -> None:
