@@ -7,6 +7,7 @@ import json
 import os
 import re
 import statistics
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,30 @@ from bench import BENCH, PHASES, PYLIB, SETTINGS_ENV, STACK, log
 from bench.procstats import cpu_by_process, measured
 from bench.stackgen import Material, apply_change, make_spec, prepare_emulator
 from tests._harness import Emulator, Project
+from tools import dev
+
+
+@dataclass
+class PgState:
+    """State in a table of a PostgreSQL cluster (`--backend postgres`) instead of a file backend."""
+
+    cluster: dev.Postgres
+    table: str
+
+    @property
+    def url(self) -> str:
+        return self.cluster.url(table=self.table)
+
+    def server_pid(self) -> int:
+        return int((self.cluster.home / "data" / "postmaster.pid").read_text().split()[0])
+
+    def state_bytes(self) -> int | None:
+        """Size of the stack's checkpoint (decoded: the rows hold it as base64 in JSON)."""
+        out = self.cluster.psql(
+            f"SELECT length(decode(data->>'data', 'base64')) FROM {self.table} "  # noqa: S608 - our table name
+            f"WHERE key LIKE '%/.pulumi/stacks/mfa-push/{STACK}.json'"
+        ).strip()
+        return int(out) if out else None
 
 
 def summary_line(text: str) -> str:
@@ -84,9 +109,11 @@ COMMANDS = {
 }
 
 
-def make_project(emu: Emulator, spec: dict[str, Any], workdir: Path) -> tuple[Project, dict[str, str], Path]:
+def make_project(
+    emu: Emulator, spec: dict[str, Any], workdir: Path, pg: PgState | None = None
+) -> tuple[Project, dict[str, str], Path]:
     """A throw-away project (tests/_harness.Project) running bench/program.py on `spec`; untimed."""
-    project = Project(workdir, emu, program=(BENCH / "program.py").read_text())
+    project = Project(workdir, emu, program=(BENCH / "program.py").read_text(), backend_url=pg.url if pg else None)
     spec_path = workdir / "spec.json"
     spec_path.write_text(json.dumps(spec))
     # The providers must get their settings from stack config, never from our environment.
@@ -108,9 +135,12 @@ def pulumi_cmd(project: Project, phase: str) -> list[str]:
     return [project.pulumi_bin, *COMMANDS[phase], "--stack", STACK, "--non-interactive"]
 
 
-def run_phase(project: Project, phase: str, env: dict[str, str], emu: Emulator, what: str) -> dict[str, Any]:
+def run_phase(
+    project: Project, phase: str, env: dict[str, str], emu: Emulator, what: str, pg: PgState | None = None
+) -> dict[str, Any]:
     """One measured pulumi command; its output goes to <project>/<phase>.log and into the result."""
-    res = measured(pulumi_cmd(project, phase), cwd=project.dir, env=env, emu=emu)
+    server = pg.server_pid() if pg else None
+    res = measured(pulumi_cmd(project, phase), cwd=project.dir, env=env, emu=emu, server_pid=server)
     out = res["output"] = res.pop("stdout") + res.pop("stderr")
     (project.dir / f"{phase}.log").write_text(out)
     if res["rc"] != 0:
@@ -118,9 +148,11 @@ def run_phase(project: Project, phase: str, env: dict[str, str], emu: Emulator, 
     return res
 
 
-def pulumi_run(emu: Emulator, spec: dict[str, Any], workdir: Path, label: str) -> dict[str, Any]:
-    """init a throw-away project (untimed), then the five timed phases."""
-    project, env, spec_path = make_project(emu, spec, workdir)
+def pulumi_run(
+    emu: Emulator, spec: dict[str, Any], workdir: Path, label: str, pg: PgState | None = None
+) -> dict[str, Any]:
+    """init a throw-away project (untimed), then the five timed phases (state in `pg` if given)."""
+    project, env, spec_path = make_project(emu, spec, workdir, pg)
     results: dict[str, Any] = {}
     for phase in PHASES:
         if phase == "change":
@@ -128,9 +160,9 @@ def pulumi_run(emu: Emulator, spec: dict[str, Any], workdir: Path, label: str) -
         trace_dir = workdir / "trace" / phase
         trace_dir.mkdir(parents=True)
         env["MFA_BENCH_TRACE_DIR"] = str(trace_dir)
-        res = run_phase(project, phase, env, emu, label)
+        res = run_phase(project, phase, env, emu, label, pg)
         res["summary"] = summary_line(res.pop("output"))
-        res["state_bytes"] = state_bytes(workdir)
+        res["state_bytes"] = pg.state_bytes() if pg else state_bytes(workdir)
         res["provider_trace"] = trace_summary(trace_dir)
         results[phase] = res
         log(

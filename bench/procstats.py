@@ -54,6 +54,19 @@ def proc_cpu(pid: int | None) -> float:
         return 0.0
 
 
+def server_cpu(pid: int | None) -> float:
+    """CPU seconds of a forking server so far: the parent, its live children (a PostgreSQL
+    cluster's background processes and sessions) and the children it has reaped."""
+    if not pid:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return proc_cpu(pid) + reaped + sum(proc_cpu(child) for child in _children(pid))
+
+
 def system_busy_cpu() -> float:
     """Busy CPU seconds of the whole machine so far (all cores, /proc/stat)."""
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
@@ -156,10 +169,20 @@ class RssSampler(threading.Thread):
         return dict(sorted(out.items()))
 
 
-def measured(cmd: list[str], *, cwd: Path, env: dict[str, str], emu: Emulator, timeout: float = 3600) -> dict[str, Any]:
-    """Run one command; wall, children's CPU (rusage delta), emulator CPU, peak RSS, API calls."""
+def measured(
+    cmd: list[str],
+    *,
+    cwd: Path,
+    env: dict[str, str],
+    emu: Emulator,
+    timeout: float = 3600,
+    server_pid: int | None = None,
+) -> dict[str, Any]:
+    """Run one command; wall, children's CPU (rusage delta), emulator CPU, peak RSS, API calls;
+    with `server_pid` (the PostgreSQL that holds the state), that server's CPU too."""
     emu.zero()
     e0 = proc_cpu(emu.proc.pid)
+    pg0 = server_cpu(server_pid)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     s0, self0 = system_busy_cpu(), time.process_time()
     t0 = time.perf_counter()
@@ -176,15 +199,17 @@ def measured(cmd: list[str], *, cwd: Path, env: dict[str, str], emu: Emulator, t
     calls = emu.requests()
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     emu_cpu = proc_cpu(emu.proc.pid) - e0
+    pg_cpu = server_cpu(server_pid) - pg0
     return {
         "rc": proc.returncode,
         "wall_s": wall,
         "cpu_s": cpu,
         # CPU used meanwhile by processes that are not ours (other jobs on the machine): a large
         # value means the figure was disturbed and the run should be repeated on a quiet machine.
-        "foreign_cpu_s": round(max(0.0, (s1 - s0) - cpu - emu_cpu - (self1 - self0)), 2),
+        "foreign_cpu_s": round(max(0.0, (s1 - s0) - cpu - emu_cpu - pg_cpu - (self1 - self0)), 2),
         "cpu_user_s": r1.ru_utime - r0.ru_utime,
         "emulator_cpu_s": emu_cpu,
+        **({"postgres_cpu_s": round(pg_cpu, 2)} if server_pid else {}),
         "cpu_by_process_s": sampler.cpu_by_role(),
         "peak_rss_mb": {k: round(v, 1) for k, v in sorted(sampler.peaks.items())},
         "peak_rss_total_mb": round(sampler.peak_total, 1),

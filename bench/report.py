@@ -61,6 +61,28 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def postgres_table(result: dict[str, Any]) -> str:
+    """`--backend postgres`: each phase with the state in PostgreSQL against the file backend."""
+    lines = []
+    for n_key, run in result["runs"].items():
+        if "real_postgres" not in run:
+            continue
+        lines.append(f"\nN = {n_key}: state in PostgreSQL ({result['params'].get('postgres_version', '?')})")
+        lines.append(
+            "| phase | file backend wall s | PostgreSQL wall s | ratio | pulumi CPU s file / PostgreSQL "
+            "| PostgreSQL server CPU s | state bytes |"
+        )
+        lines.append("|---|---:|---:|---:|---|---:|---:|")
+        for phase in PHASES:
+            f, p = run["real"][phase], run["real_postgres"][phase]
+            cpu_f, cpu_p = f["cpu_by_process_s"].get("pulumi", 0.0), p["cpu_by_process_s"].get("pulumi", 0.0)
+            lines.append(
+                f"| {phase} | {f['wall_s']:.2f} | {p['wall_s']:.2f} | **{run['postgres_ratio'][phase]:.2f}x** | "
+                f"{cpu_f:.2f} / {cpu_p:.2f} | {p.get('postgres_cpu_s', 0.0):.2f} | {p.get('state_bytes') or '-'} |"
+            )
+    return "\n".join(lines)
+
+
 def targets(result: dict[str, Any], n: int) -> dict[str, Any]:
     run = result["runs"][str(n)]
     out: dict[str, Any] = {}
@@ -113,6 +135,8 @@ def print_summary(result: dict[str, Any], out: Path) -> None:
     """The tables, the targets and the main figures, after the JSON was written to `out`."""
     primary = result["runs"][str(result["params"]["n"])]
     print(table(result))
+    if result["params"].get("backend") == "postgres":
+        print(postgres_table(result))
     print("\nTargets:")
     for name, t in result["targets"].items():
         print(f"  {'PASS' if t['pass'] else 'FAIL'}  {name}: {t['value']} (target {t['target']})")

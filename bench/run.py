@@ -3,7 +3,8 @@
 injected latency, next to two floors measured in the same run.
 
     .venv/bin/python -m bench [--n 200] [--latency-ms 20] [--scaling 50,200,800]
-                              [--out bench/results/latest.json]        (from the repository root)
+                              [--backend file|postgres] [--out bench/results/latest.json]
+                                                                       (from the repository root)
 
 For every N in {--n} and --scaling (default: 50 and --n; add 800 for the long run):
   real     pulumi up (N generated resources, every type in the registry) / preview (no change) /
@@ -12,6 +13,9 @@ For every N in {--n} and --scaling (default: 50 and --n; add 800 for the long ru
            called directly from ThreadPoolExecutor(4) (bench/direct.py), on a reset emulator
   floor b  the engine alone: N trivial dynamic resources whose provider returns at once
            (bench/pylib/mfa_bench_noop.py), same names and dependencies, same five phases
+With --backend postgres, the real stack's five phases run once more with the state in a
+PostgreSQL table (a throwaway cluster, as `tools/dev.py postgres start` makes), and each phase's
+time is given as a ratio to the file backend's in the same run.
 For --n only: the provider's own overhead per call (direct calls, one at a time, HTTP time
 subtracted), a pyinstrument profile, micro benchmarks, import time, pickle sizes, and a trace
 of the provider process under the engine (bench/pylib/sitecustomize.py).
@@ -36,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import BENCH, PHASES, PY, ROOT, SETTINGS_ENV, WORKERS, log
-from bench.engine import explain, pulumi_run
+from bench.engine import PgState, explain, pulumi_run
 from bench.procstats import import_times, machine, measured
 from bench.report import print_summary, targets
 from bench.stackgen import GROUP_SIZE, Material, make_spec, mix, prepare_emulator
@@ -89,7 +93,14 @@ def direct_run(
 
 
 def run_n(
-    emu: Emulator, n: int, latency_ms: int, mat: Material, tmp: Path, primary: bool, explain_too: bool = True
+    emu: Emulator,
+    n: int,
+    latency_ms: int,
+    mat: Material,
+    tmp: Path,
+    primary: bool,
+    explain_too: bool = True,
+    postgres: dev.Postgres | None = None,
 ) -> dict[str, Any]:
     env_id = emu.info["pingone"]["environmentId"]
     out: dict[str, Any] = {"n": n}
@@ -120,6 +131,15 @@ def run_n(
     ids = prepare_emulator(emu, n, latency_ms)
     spec = make_spec(n, ids, env_id, mat)
     out["real"] = pulumi_run(emu, spec, tmp / f"n{n}-real", "real")
+
+    if postgres is not None:
+        log(f"N={n}: real stack through the Pulumi CLI, state in PostgreSQL")
+        ids = prepare_emulator(emu, n, latency_ms)
+        pg = PgState(postgres, table=f"bench_n{n}")
+        out["real_postgres"] = pulumi_run(emu, make_spec(n, ids, env_id, mat), tmp / f"n{n}-real-pg", "real-pg", pg)
+        out["postgres_ratio"] = {
+            phase: out["real_postgres"][phase]["wall_s"] / out["real"][phase]["wall_s"] for phase in PHASES
+        }
 
     out["ratios"] = {}
     for phase in PHASES:
@@ -199,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(BENCH / "results" / "latest.json"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary projects (logs, traces)")
     ap.add_argument(
+        "--backend",
+        choices=["file", "postgres"],
+        default="file",
+        help="postgres: also run the real stack with its state in PostgreSQL, as a ratio to the file backend",
+    )
+    ap.add_argument(
         "--no-explain", action="store_true", help="skip the diagnostic runs (up without checkpoints, program profiles)"
     )
     ns = ap.parse_args(argv)
@@ -222,20 +248,31 @@ def main(argv: list[str] | None = None) -> int:
             "provider_workers": WORKERS,
             "pulumi_parallel": "engine default (8)",
             "pulumi_version": version,
+            "backend": ns.backend,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "runs": {},
     }
+    postgres = None
     try:
+        if ns.backend == "postgres":
+            tmp.chmod(0o755)  # the server runs as an unprivileged user, who must reach its directory
+            postgres = dev.Postgres(tmp / "postgres")
+            postgres.start()
+            pg_version = postgres.psql("SHOW server_version").strip()
+            result["params"]["postgres_version"] = pg_version
+            log(f"PostgreSQL {pg_version} on 127.0.0.1:{postgres.port} (cluster in {postgres.home})")
         mat = Material()
         result["import_times"] = import_times()
         for k in scaling:
             result["runs"][str(k)] = run_n(
-                emu, k, ns.latency_ms, mat, tmp, primary=(k == ns.n), explain_too=not ns.no_explain
+                emu, k, ns.latency_ms, mat, tmp, primary=(k == ns.n), explain_too=not ns.no_explain, postgres=postgres
             )
     finally:
         emu.stop()
+        if postgres is not None:
+            postgres.stop()
         if not ns.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     primary = result["runs"][str(ns.n)]
@@ -243,8 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     foreign = [
         p.get("foreign_cpu_s", 0.0)
         for run in result["runs"].values()
-        for side in ("real", "floor_b", "floor_a")
-        for p in run[side].values()
+        for side in ("real", "floor_b", "floor_a", "real_postgres")
+        for p in run.get(side, {}).values()
     ]
     result["params"]["max_foreign_cpu_s_in_a_phase"] = max(foreign, default=0.0)
     result["targets"] = targets(result, ns.n)
