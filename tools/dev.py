@@ -248,7 +248,12 @@ class Postgres:
 
     def _as_user(self, cmd: list[str]) -> list[str]:
         user = self.os_user
-        return ["runuser", "-u", user, "--", *cmd] if user else cmd
+        if not user:
+            return cmd
+        runuser = shutil.which("runuser") or shutil.which("runuser", path="/usr/sbin:/sbin")
+        if not runuser:
+            raise SetupError("running as root and no `runuser` (util-linux) to run PostgreSQL as another user")
+        return [runuser, "-u", user, "--", *cmd]
 
     @property
     def home(self) -> Path:
@@ -299,7 +304,7 @@ class Postgres:
         if user is None:
             self.dir.mkdir(mode=0o700, exist_ok=True)
             return
-        reachable = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(self.dir.parent)], check=False)
+        reachable = subprocess.run(self._as_user(["test", "-x", str(self.dir.parent)]), check=False)
         if reachable.returncode == 0:
             self.dir.mkdir(mode=0o700, exist_ok=True)
         else:

@@ -408,3 +408,40 @@ def test_postgres_command_prints_the_url_and_project_commands_honour_it(
     monkeypatch.setenv("PULUMI_BACKEND_URL", "https://api.pulumi.com")
     assert dev.pulumi_env()["PULUMI_ACCESS_TOKEN"] == "pul-not-a-real-token"
     assert "****" in dev.redact(postgres.url()) and postgres._settings()["password"] not in dev.redact(postgres.url())
+
+
+def test_a_missing_postgresql_is_one_line(tmp_path: Path) -> None:
+    """Bootstrap and `tools/dev.py postgres start` say what to do; neither prints a traceback."""
+    env = dict(os.environ, MFA_PUSH_POSTGRES="1", MFA_PUSH_PG_BIN=str(tmp_path / "nowhere"))
+    env["MFA_PUSH_PG_DIR"] = str(tmp_path / "postgres")
+    out = subprocess.run(["bash", str(ROOT / "tools" / "bootstrap.sh")], env=env, text=True, capture_output=True)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"[bootstrap] error: MFA_PUSH_PG_BIN={tmp_path / 'nowhere'} has no initdb and pg_ctl: "
+        "point it at a PostgreSQL server's bin directory."
+    )
+    dev_py = [sys.executable, str(ROOT / "tools" / "dev.py"), "postgres", "start"]
+    out = subprocess.run(dev_py, env=env, text=True, capture_output=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("error: no PostgreSQL server found") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cluster_directory_the_server_user_cannot_reach(tmp_path: Path) -> None:
+    """A checkout the server's user cannot enter (under /root, say): the cluster lives in /var/tmp
+    and .state/postgres links to it. As a normal user, the directory is simply made."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    cluster = dev.Postgres(private / "postgres")
+    cluster._create_dir()
+    try:
+        if cluster.os_user is None:
+            assert cluster.dir.is_dir() and not cluster.dir.is_symlink()
+            return
+        assert cluster.dir.is_symlink() and cluster.home.parent == Path("/var/tmp")
+        import pwd
+
+        assert pwd.getpwuid(cluster.home.stat().st_uid).pw_name == cluster.os_user
+        assert (cluster.home.stat().st_mode & 0o777) == 0o700
+    finally:
+        if cluster.dir.is_symlink():
+            shutil.rmtree(cluster.home, ignore_errors=True)
