@@ -64,7 +64,7 @@ def seed(tx: Tx) -> None:
     for app_id, name in PINGONE_APPLICATIONS:
         tx.put(
             "p1_app",
-            f"{PINGONE_ENVIRONMENT_ID}/{app_id}",
+            (PINGONE_ENVIRONMENT_ID, app_id),
             {
                 "id": app_id,
                 "environmentId": PINGONE_ENVIRONMENT_ID,
@@ -88,7 +88,7 @@ def seed(tx: Tx) -> None:
     )
     tx.put(
         "pid_app",
-        f"{PINGID_ACCOUNT_ID}/{PINGID_CONSOLE_APP_ID}",
+        (PINGID_ACCOUNT_ID, PINGID_CONSOLE_APP_ID),
         {
             "id": PINGID_CONSOLE_APP_ID,
             "accountId": PINGID_ACCOUNT_ID,

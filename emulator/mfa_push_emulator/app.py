@@ -77,6 +77,7 @@ def create_app(
     store = Store(Path(data_dir) if data_dir is not None else default_data_dir())
     with store.transaction() as tx:
         ensure_seeded(tx)
+        powerauth.migrate_callback_keys(tx)
     startup = settings or Settings()
 
     @asynccontextmanager

@@ -188,13 +188,13 @@ def _validate(body: dict[str, Any], *, require_id: bool) -> dict[str, Any]:
     return out
 
 
-def _app_key(account_id: str, app_id: str = "") -> str:
-    return f"{account_id}/{app_id}"
+def _app_key(account_id: str, app_id: str) -> tuple[str, str]:
+    return (account_id, app_id)
 
 
 def _check_unique_name(tx: Tx, account_id: str, name: str, exclude_id: str | None) -> None:
     folded = name.casefold()
-    for other in tx.list("pid_app", _app_key(account_id)):
+    for other in tx.list("pid_app", (account_id,)):
         if other["id"] != exclude_id and (
             str(other["name"]).casefold() == folded or _display_name(other).casefold() == folded
         ):
@@ -233,7 +233,7 @@ async def create_application(request: Request, accountId: str) -> JSONResponse:
 async def list_applications(request: Request, accountId: str) -> JSONResponse:
     account_id = accountId.lower()
     with get_runtime(request).store.transaction() as tx:
-        apps = tx.list("pid_app", _app_key(account_id))
+        apps = tx.list("pid_app", (account_id,))
     return JSONResponse({"applications": [_view(request, account_id, a, ()) for a in apps]})
 
 

@@ -206,7 +206,7 @@ async def get_environment(request: Request, envId: str) -> JSONResponse:
 
 
 def _get_app(tx: Tx, env_id: str, app_id: str) -> Doc:
-    app = tx.get("p1_app", f"{env_id.lower()}/{app_id.lower()}")
+    app = tx.get("p1_app", (env_id.lower(), app_id.lower()))
     if app is None:
         raise pingone_not_found(f"Unable to find application with id {app_id}.")
     return app
@@ -269,14 +269,14 @@ async def create_application(request: Request, envId: str) -> JSONResponse:
         "updatedAt": now,
     }
     with get_runtime(request).store.transaction() as tx:
-        tx.put("p1_app", f"{app['environmentId']}/{app['id']}", app)
+        tx.put("p1_app", (app["environmentId"], app["id"]), app)
     return JSONResponse(_app_view(request, app), status_code=201)
 
 
 @router.get("/environments/{envId}/applications")
 async def list_applications(request: Request, envId: str) -> JSONResponse:
     with get_runtime(request).store.transaction() as tx:
-        apps = tx.list("p1_app", f"{envId.lower()}/")
+        apps = tx.list("p1_app", (envId.lower(),))
     return JSONResponse(
         {
             "_links": {"self": {"href": f"{_env_href(request, envId.lower())}/applications"}},
@@ -298,10 +298,10 @@ async def get_application(request: Request, envId: str, appId: str) -> JSONRespo
 async def delete_application(request: Request, envId: str, appId: str) -> Response:
     with get_runtime(request).store.transaction() as tx:
         app = _get_app(tx, envId, appId)
-        prefix = f"{app['environmentId']}/{app['id']}/"
-        for cred in tx.list("p1_cred", prefix):
-            tx.delete("p1_cred", prefix + cred["id"])
-        tx.delete("p1_app", f"{app['environmentId']}/{app['id']}")
+        parent = (app["environmentId"], app["id"])
+        for cred in tx.list("p1_cred", parent):
+            tx.delete("p1_cred", (*parent, cred["id"]))
+        tx.delete("p1_app", parent)
     return Response(status_code=204)
 
 
@@ -339,8 +339,8 @@ def _credential_values(body: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return cred_type, values
 
 
-def _cred_key(env_id: str, app_id: str, cred_id: str = "") -> str:
-    return f"{env_id}/{app_id}/{cred_id}"
+def _cred_key(env_id: str, app_id: str, cred_id: str) -> tuple[str, str, str]:
+    return (env_id, app_id, cred_id)
 
 
 def credential_view(request: Request, cred: Doc) -> dict[str, Any]:
@@ -385,7 +385,7 @@ _CRED_PATH = "/environments/{envId}/applications/{appId}/pushCredentials"
 async def list_credentials(request: Request, envId: str, appId: str) -> JSONResponse:
     with get_runtime(request).store.transaction() as tx:
         app = _get_app(tx, envId, appId)
-        creds = tx.list("p1_cred", _cred_key(app["environmentId"], app["id"]))
+        creds = tx.list("p1_cred", (app["environmentId"], app["id"]))
     return JSONResponse(
         {
             "_links": {"self": {"href": f"{_app_href(request, app['environmentId'], app['id'])}/pushCredentials"}},
@@ -409,8 +409,8 @@ async def create_credential(request: Request, envId: str, appId: str) -> JSONRes
             raise _invalid(
                 [_detail("INVALID_VALUE", "application", "Push credentials require a NATIVE_APP application.")]
             )
-        prefix = _cred_key(app["environmentId"], app["id"])
-        if runtime.settings.one_credential_per_type and any(c["type"] == cred_type for c in tx.list("p1_cred", prefix)):
+        parent = (app["environmentId"], app["id"])
+        if runtime.settings.one_credential_per_type and any(c["type"] == cred_type for c in tx.list("p1_cred", parent)):
             raise _invalid(
                 [
                     _detail(
@@ -429,7 +429,7 @@ async def create_credential(request: Request, envId: str, appId: str) -> JSONRes
             "createdAt": now,
             "updatedAt": now,
         }
-        tx.put("p1_cred", prefix + cred["id"], cred)
+        tx.put("p1_cred", (*parent, cred["id"]), cred)
     return JSONResponse(credential_view(request, cred), status_code=201)
 
 
@@ -437,13 +437,13 @@ def add_legacy_fcm(tx: Tx, env_id: str, app_id: str, key: str, one_per_type: boo
     """Store a legacy `FCM` credential (server key), as tenants made before PingOne refused new
     ones still hold: for the control plane only, since the API refuses to create one. Raises
     ``LookupError`` for an unknown application, ``ValueError`` for one that cannot hold it."""
-    app = tx.get("p1_app", f"{env_id.lower()}/{app_id.lower()}")
+    app = tx.get("p1_app", (env_id.lower(), app_id.lower()))
     if app is None:
         raise LookupError(f"no PingOne application {app_id} in environment {env_id}")
     if app.get("type") != "NATIVE_APP":
         raise ValueError("push credentials require a NATIVE_APP application")
-    prefix = _cred_key(app["environmentId"], app["id"])
-    if one_per_type and any(c["type"] == "FCM" for c in tx.list("p1_cred", prefix)):
+    parent = (app["environmentId"], app["id"])
+    if one_per_type and any(c["type"] == "FCM" for c in tx.list("p1_cred", parent)):
         raise ValueError("the application already has a credential of type FCM (oneCredentialPerType)")
     now = now_iso()
     cred = {
@@ -455,7 +455,7 @@ def add_legacy_fcm(tx: Tx, env_id: str, app_id: str, key: str, one_per_type: boo
         "createdAt": now,
         "updatedAt": now,
     }
-    tx.put("p1_cred", prefix + cred["id"], cred)
+    tx.put("p1_cred", (*parent, cred["id"]), cred)
     return cred
 
 

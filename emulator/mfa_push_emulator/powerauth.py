@@ -116,9 +116,16 @@ def _new_app(app_id: str, roles: list[str]) -> Doc:
     }
 
 
-def _app_key_for(app_id: str, callback_id: str = "") -> str:
-    # \x1f cannot appear in a URL path segment, so prefixes never collide.
-    return f"{app_id}\x1f{callback_id}"
+def _callback_key(app_id: str, callback_id: str) -> tuple[str, str]:
+    return (app_id, callback_id)
+
+
+def migrate_callback_keys(tx: Tx) -> None:
+    """Data dirs of earlier versions keyed callbacks ``appId\x1fcallbackId``, which an application
+    id holding ``\x1f`` could forge: move them to their encoded keys (each doc names both ids)."""
+    for stored, callback in tx.items("pa_callback"):
+        if "\x1f" in stored:
+            tx.rekey("pa_callback", stored, _callback_key(callback["applicationId"], callback["callbackId"]))
 
 
 # --- applications ------------------------------------------------------------------------------
@@ -285,7 +292,7 @@ async def create_callback(request: Request, appId: str) -> JSONResponse:
         _require_app(tx, appId)
         if not _valid_callback_url(url):
             raise powerauth_admin_error(f"Invalid callback URL: {url}")
-        tx.put("pa_callback", _app_key_for(appId, callback_id), callback)
+        tx.put("pa_callback", _callback_key(appId, callback_id), callback)
     return JSONResponse(_callback_view(callback))
 
 
@@ -293,7 +300,7 @@ async def create_callback(request: Request, appId: str) -> JSONResponse:
 async def list_callbacks(request: Request, appId: str) -> JSONResponse:
     with get_runtime(request).store.transaction() as tx:
         _require_app(tx, appId)
-        callbacks = tx.list("pa_callback", _app_key_for(appId))
+        callbacks = tx.list("pa_callback", (appId,))
     callbacks.sort(key=lambda cb: (cb["name"], cb["callbackId"]))
     return JSONResponse({"callbacks": [_callback_view(cb) for cb in callbacks]})
 
@@ -313,7 +320,7 @@ async def update_callback(request: Request, appId: str, callbackId: str) -> JSON
     assert name is not None and url is not None
     with get_runtime(request).store.transaction() as tx:
         _require_app(tx, appId)
-        key = _app_key_for(appId, callbackId)
+        key = _callback_key(appId, callbackId)
         callback = tx.get("pa_callback", key)
         if callback is None:
             raise powerauth_admin_error(f"Callback URL with given ID is not present: {callbackId}")
@@ -337,7 +344,7 @@ async def update_callback(request: Request, appId: str, callbackId: str) -> JSON
 async def delete_callback(request: Request, appId: str, callbackId: str) -> JSONResponse:
     with get_runtime(request).store.transaction() as tx:
         _require_app(tx, appId)
-        if not tx.delete("pa_callback", _app_key_for(appId, callbackId)):
+        if not tx.delete("pa_callback", _callback_key(appId, callbackId)):
             raise powerauth_admin_error(f"Callback URL with given ID is not present: {callbackId}")
     return JSONResponse(OK)
 

@@ -37,7 +37,9 @@ class EmulatorServer:
         self.sock = bind_socket("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(data_dir, settings), log_level="warning", access_log=False)
+        self.data_dir = data_dir
+        self.app = create_app(data_dir, settings)
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
