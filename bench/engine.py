@@ -7,6 +7,7 @@ import json
 import os
 import re
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,12 +149,12 @@ def run_phase(
     return res
 
 
-def pulumi_run(
+def pulumi_phases(
     emu: Emulator, spec: dict[str, Any], workdir: Path, label: str, pg: PgState | None = None
-) -> dict[str, Any]:
-    """init a throw-away project (untimed), then the five timed phases (state in `pg` if given)."""
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """init a throw-away project (untimed), then the five timed phases one by one (state in `pg`
+    if given): each `next()` runs one phase, so two runs can take turns."""
     project, env, spec_path = make_project(emu, spec, workdir, pg)
-    results: dict[str, Any] = {}
     for phase in PHASES:
         if phase == "change":
             spec_path.write_text(json.dumps(apply_change(spec)))
@@ -164,13 +165,20 @@ def pulumi_run(
         res["summary"] = summary_line(res.pop("output"))
         res["state_bytes"] = pg.state_bytes() if pg else state_bytes(workdir)
         res["provider_trace"] = trace_summary(trace_dir)
-        results[phase] = res
+        server = f"  postgres cpu {res['postgres_cpu_s']:.2f}" if pg else ""
         log(
             f"  {label:7s} {phase:8s} {res['wall_s']:7.2f} s  cpu {res['cpu_s']:6.2f} s  "
             f"calls {res['calls']['total']:4d}  {res['summary'].split(' Duration')[0]}  foreign cpu "
-            f"{res['foreign_cpu_s']:.2f}  cpu by process {cpu_by_process(res)}"
+            f"{res['foreign_cpu_s']:.2f}  cpu by process {cpu_by_process(res)}{server}"
         )
-    return results
+        yield phase, res
+
+
+def pulumi_run(
+    emu: Emulator, spec: dict[str, Any], workdir: Path, label: str, pg: PgState | None = None
+) -> dict[str, Any]:
+    """init a throw-away project (untimed), then the five timed phases (state in `pg` if given)."""
+    return dict(pulumi_phases(emu, spec, workdir, label, pg))
 
 
 #: Frames whose cumulative CPU the program profile reports (file fragment, function).

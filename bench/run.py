@@ -30,6 +30,7 @@ if not __package__:
     sys.exit("run the benchmark from the repository root as a module: .venv/bin/python -m bench [--help]")
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -40,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import BENCH, PHASES, PY, ROOT, SETTINGS_ENV, WORKERS, log
-from bench.engine import PgState, explain, pulumi_run
+from bench.engine import PgState, explain, pulumi_phases, pulumi_run
 from bench.procstats import import_times, machine, measured
 from bench.report import print_summary, targets
 from bench.stackgen import GROUP_SIZE, Material, make_spec, mix, prepare_emulator
@@ -92,6 +93,13 @@ def direct_run(
     return data
 
 
+def started_like(first: Emulator, data_dir: Path) -> Emulator:
+    """A second emulator served as `first` is (plain http, or TLS where the harness offers it)."""
+    if "tls" in inspect.signature(Emulator.start).parameters:
+        return Emulator.start(data_dir, tls=first.url.startswith("https:"))  # type: ignore[call-arg]
+    return Emulator.start(data_dir)
+
+
 def run_n(
     emu: Emulator,
     n: int,
@@ -100,7 +108,7 @@ def run_n(
     tmp: Path,
     primary: bool,
     explain_too: bool = True,
-    postgres: dev.Postgres | None = None,
+    postgres: tuple[dev.Postgres, Emulator] | None = None,
 ) -> dict[str, Any]:
     env_id = emu.info["pingone"]["environmentId"]
     out: dict[str, Any] = {"n": n}
@@ -130,13 +138,23 @@ def run_n(
     log(f"N={n}: real stack through the Pulumi CLI")
     ids = prepare_emulator(emu, n, latency_ms)
     spec = make_spec(n, ids, env_id, mat)
-    out["real"] = pulumi_run(emu, spec, tmp / f"n{n}-real", "real")
-
-    if postgres is not None:
-        log(f"N={n}: real stack through the Pulumi CLI, state in PostgreSQL")
-        ids = prepare_emulator(emu, n, latency_ms)
-        pg = PgState(postgres, table=f"bench_n{n}")
-        out["real_postgres"] = pulumi_run(emu, make_spec(n, ids, env_id, mat), tmp / f"n{n}-real-pg", "real-pg", pg)
+    if postgres is None:
+        out["real"] = pulumi_run(emu, spec, tmp / f"n{n}-real", "real")
+    else:
+        # The same stack with its state in PostgreSQL, against an emulator of its own, phase for
+        # phase in turn with the file backend's run: each pair is measured under the same load.
+        log(f"N={n}: and the same with the state in PostgreSQL, phase for phase in turn")
+        cluster, emu_pg = postgres
+        ids_pg = prepare_emulator(emu_pg, n, latency_ms)
+        spec_pg = make_spec(n, ids_pg, emu_pg.info["pingone"]["environmentId"], mat)
+        pg = PgState(cluster, table=f"bench_n{n}")
+        out["real"], out["real_postgres"] = {}, {}
+        for (phase, file_res), (_, pg_res) in zip(
+            pulumi_phases(emu, spec, tmp / f"n{n}-real", "real"),
+            pulumi_phases(emu_pg, spec_pg, tmp / f"n{n}-real-pg", "real-pg", pg),
+            strict=True,
+        ):
+            out["real"][phase], out["real_postgres"][phase] = file_res, pg_res
         out["postgres_ratio"] = {
             phase: out["real_postgres"][phase]["wall_s"] / out["real"][phase]["wall_s"] for phase in PHASES
         }
@@ -258,11 +276,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if ns.backend == "postgres":
             tmp.chmod(0o755)  # the server runs as an unprivileged user, who must reach its directory
-            postgres = dev.Postgres(tmp / "postgres")
-            postgres.start()
-            pg_version = postgres.psql("SHOW server_version").strip()
+            cluster = dev.Postgres(tmp / "postgres")
+            cluster.start()
+            postgres = (cluster, started_like(emu, tmp / "emulator-pg"))
+            pg_version = cluster.psql("SHOW server_version").strip()
             result["params"]["postgres_version"] = pg_version
-            log(f"PostgreSQL {pg_version} on 127.0.0.1:{postgres.port} (cluster in {postgres.home})")
+            log(f"PostgreSQL {pg_version} on 127.0.0.1:{cluster.port} (cluster in {cluster.home})")
         mat = Material()
         result["import_times"] = import_times()
         for k in scaling:
@@ -272,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         emu.stop()
         if postgres is not None:
-            postgres.stop()
+            postgres[0].stop()
+            postgres[1].stop()
         if not ns.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     primary = result["runs"][str(ns.n)]
