@@ -2,17 +2,43 @@
 
 Randomness comes from one seeded :class:`random.Random`, so a test with a fixed ``seed`` sees the
 same sequence of failures on every run.
+
+``pathPattern`` is an RE2 expression (google-re2): matching takes time linear in the path, so no
+pattern can backtrack catastrophically (``(a+)+$`` with Python's ``re`` stalls the server).
 """
 
 from __future__ import annotations
 
 import random
-import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+import re2  # type: ignore[import-untyped,unused-ignore]
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_PATTERN_LENGTH = 1000
+
+
+class PathRegex(Protocol):
+    def search(self, text: str) -> object | None: ...
+
+
+def compile_path_pattern(pattern: str) -> PathRegex:
+    """An RE2 regex (linear-time: no backreferences or lookarounds); ``ValueError`` says why not."""
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise ValueError(f"pathPattern is longer than {MAX_PATTERN_LENGTH} characters")
+    options = re2.Options()
+    options.log_errors = False  # the error is the answer, not a line in the server's log
+    try:
+        regex: PathRegex = re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else ""
+        reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+        raise ValueError(
+            f"pathPattern is not a valid RE2 regular expression (no backreferences or lookarounds): {reason}"
+        ) from exc
+    return regex
 
 
 @dataclass(frozen=True)
@@ -23,7 +49,7 @@ class FaultConfig:
     after_commit: bool = False
     seed: int | None = None
     path_pattern: str | None = None
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _regex: PathRegex | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_wire(cls, body: dict[str, Any]) -> FaultConfig:
@@ -52,14 +78,11 @@ class FaultConfig:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError("seed must be an integer")
         pattern = body.get("pathPattern")
-        regex: re.Pattern[str] | None = None
+        regex: PathRegex | None = None
         if pattern is not None:
             if not isinstance(pattern, str):
                 raise ValueError("pathPattern must be a string")
-            try:
-                regex = re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pathPattern is not a valid regular expression: {exc}") from exc
+            regex = compile_path_pattern(pattern)
         return cls(float(p), tuple(statuses), latency, after_commit, seed, pattern, regex)
 
     def to_wire(self) -> dict[str, Any]:
@@ -108,10 +131,11 @@ class FaultInjector:
                 self._injected = 0
 
     def decide(self, method: str, path: str) -> FaultDecision:
+        cfg = self._config
+        if not cfg.applies_to(path):  # outside the lock: one slow match never holds up others
+            return FaultDecision(0, None, False)
         with self._lock:
             cfg = self._config
-            if not cfg.applies_to(path):
-                return FaultDecision(0, None, False)
             status: int | None = None
             if cfg.probability > 0 and self._rng.random() < cfg.probability:
                 status = self._rng.choice(cfg.statuses)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from mfa_push_emulator._tls import TlsFiles
 
 #: What the emulator runs on: installed by the `emulator` extra, not by the library.
-EXTRA_MODULES = ("fastapi", "uvicorn", "platformdirs")
+EXTRA_MODULES = ("fastapi", "uvicorn", "platformdirs", "re2")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
