@@ -17,15 +17,19 @@ def _snake(key: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
 
 
-def _kinds() -> dict[str, tuple[Callable[..., pulumi.Resource], str]]:
-    """`mfa-push:<list>` -> (resource class, API), from the library's registry.
+Lookup = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _kinds() -> dict[str, tuple[Callable[..., pulumi.Resource], Lookup | None]]:
+    """`mfa-push:<list>` -> (resource class, what fills in the arguments config may leave out),
+    from the library's registry.
 
     Any import failure stops the program: declaring fewer resources than the stack holds
     would make `pulumi up` plan to delete the rest."""
     try:
         from pulumi_mfa_push import registry
 
-        return {kind.stack_key: (kind.resource, kind.api) for kind in registry.kinds()}
+        return {kind.stack_key: (kind.resource, kind.stack_lookup) for kind in registry.kinds()}
     except Exception as exc:
         raise pulumi.RunError(
             f"cannot load pulumi_mfa_push ({type(exc).__name__}: {exc}); nothing was planned. "
@@ -46,22 +50,33 @@ def _options(where: str, item: dict[str, Any]) -> pulumi.ResourceOptions:
     )
 
 
+#: `<key>: <name>` refers to an object declared in this stack: key -> (its list, the argument it
+#: sets, the output that argument takes).
+REFERENCES = {
+    "application": ("powerauthApplications", "application_id", "application_id"),
+    "replacement": ("pingonePushCredentials", "replacement_credential_id", "credential_id"),
+}
+
+
 def _resolve(kind: str, args: dict[str, Any]) -> dict[str, Any]:
-    """`application: <name>` refers to a PowerAuth application declared in this stack."""
-    ref = args.pop("application", None)
-    if ref is not None:
-        apps = created.get("powerauthApplications", {})
-        if ref not in apps:
+    """`application: <name>` refers to a PowerAuth application declared in this stack,
+    `replacement: <name>` to a PingOne push credential."""
+    for key, (listed, arg, output) in REFERENCES.items():
+        ref = args.pop(key, None)
+        if ref is None:
+            continue
+        declared = created.get(listed, {})
+        if ref not in declared:
             raise pulumi.RunError(
-                f"stack config mfa-push:{kind}: application {ref!r} is not declared under "
-                f"mfa-push:powerauthApplications (declared: {sorted(apps)})"
+                f"stack config mfa-push:{kind}: {key} {ref!r} is not declared under "
+                f"mfa-push:{listed} (declared: {sorted(declared)})"
             )
-        args["application_id"] = apps[ref].application_id  # type: ignore[attr-defined]
+        args[arg] = getattr(declared[ref], output)
     return args
 
 
 def build() -> None:
-    for kind, (cls, _api) in _kinds().items():
+    for kind, (cls, lookup) in _kinds().items():
         items = config.get_object(kind) or []
         if not isinstance(items, list):
             raise pulumi.RunError(f"stack config mfa-push:{kind} must be a list of objects")
@@ -74,15 +89,19 @@ def build() -> None:
             for key, value in item.items():
                 if key == "name" or key in OPTION_KEYS:
                     continue
-                if key == "application":
-                    args["application"] = value
+                if key in REFERENCES and REFERENCES[key][1] in params:
+                    args[key] = value
                     continue
                 arg = _snake(key)
                 if arg not in params:
-                    allowed = sorted({"name", "application", *OPTION_KEYS} | {p for p in params})
+                    references = {k for k, ref in REFERENCES.items() if ref[1] in params}
+                    allowed = sorted({"name", *references, *OPTION_KEYS} | {p for p in params})
                     raise pulumi.RunError(f"stack config {where}: unknown field {key!r} (fields: {', '.join(allowed)})")
                 args[arg] = value
-            resource = cls(item["name"], **_resolve(kind, args), opts=_options(where, item))
+            args = _resolve(kind, args)
+            if lookup is not None:
+                args = lookup(args)
+            resource = cls(item["name"], **args, opts=_options(where, item))
             created.setdefault(kind, {})[item["name"]] = resource
     for name, app in created.get("powerauthApplications", {}).items():
         pulumi.export(f"powerauth_{name}_app_key", app.app_key)  # type: ignore[attr-defined]

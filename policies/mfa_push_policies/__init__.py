@@ -5,11 +5,13 @@
 
 - `powerauth`: callback-url-https, callback-authentication, apns-production-environment,
   fcm-project-matches-credentials
-- `ping`: no-deprecated-fcm (PingOne credentials, PingID SDK applications)
+- `ping`: no-deprecated-fcm (PingOne credentials, PingID SDK applications; names, without
+  blocking, the legacy FCM credentials a LegacyFcmRetirement deletes)
 - `protect`: protect-undeletable (PowerAuth and PingID SDK applications)
 - `stack`: the stack policies single-owner-of-roles and one-push-credential-per-type
 - `props`: reading props that may be unknown during preview; `runtime`: the stack name, the
-  inputs resource policies saw, and the `resource_policy` / `stack_policy` decorators;
+  inputs resource policies saw, `advise` (an advisory diagnostic from any policy), and the
+  `resource_policy` / `stack_policy` decorators;
   `resource_types`: the engine's type strings, from the pulumi_mfa_push registry.
 
 What the policies see (pulumi-policy 1.21, engine 3.27x): resource policies get the checked
@@ -32,6 +34,7 @@ from .powerauth import (
 from .protect import protect_undeletable
 from .resource_types import (
     PINGID_APPLICATION,
+    PINGONE_LEGACY_FCM_RETIREMENT,
     PINGONE_PUSH_CREDENTIAL,
     POWERAUTH_APNS,
     POWERAUTH_APPLICATION,
@@ -48,6 +51,7 @@ __all__ = [
     "DESCRIPTION",
     "PACK_NAME",
     "PINGID_APPLICATION",
+    "PINGONE_LEGACY_FCM_RETIREMENT",
     "PINGONE_PUSH_CREDENTIAL",
     "POLICIES",
     "POWERAUTH_APNS",

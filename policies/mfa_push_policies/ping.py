@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, Severity
 
-from .props import get, is_set, label
-from .resource_types import PINGID_APPLICATION, PINGONE_PUSH_CREDENTIAL
-from .runtime import resource_policy
+from .props import UNKNOWN, get, is_set, label, str_list, text
+from .resource_types import PINGID_APPLICATION, PINGONE_LEGACY_FCM_RETIREMENT, PINGONE_PUSH_CREDENTIAL
+from .runtime import advise, resource_policy
 
 
 # ---- no-deprecated-fcm ---------------------------------------------------------------------
@@ -17,11 +17,25 @@ from .runtime import resource_policy
     "fcm_sender_id from PingID SDK applications.",
     EnforcementLevel.MANDATORY,
     severity=Severity.HIGH,
-    remediation="PingOne: set type FCM_HTTP_V1 and google_service_account_credentials, remove key. "
+    remediation="PingOne: set type FCM_HTTP_V1 and google_service_account_credentials, remove key; "
+    "retire existing FCM credentials with pingone.LegacyFcmRetirement. "
     "PingID SDK: remove fcm_server_key and fcm_sender_id.",
 )
 def no_deprecated_fcm(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == PINGONE_PUSH_CREDENTIAL:
+    if args.resource_type == PINGONE_LEGACY_FCM_RETIREMENT:
+        # Legacy credentials the program found, on their way out: named (advisory), never blocked.
+        ids = str_list(get(args.props, "credential_ids"))
+        if ids is UNKNOWN or not ids:
+            return
+        app = text(get(args.props, "application_id")) or "(not known yet)"
+        env = text(get(args.props, "environment_id")) or "(not known yet)"
+        replacement = text(get(args.props, "replacement_credential_id"))
+        after = f"FCM_HTTP_V1 credential {replacement}" if replacement else "its FCM_HTTP_V1 replacement"
+        advise(
+            f"PingOne application {app} (environment {env}) still has legacy FCM push credential(s) "
+            f"{', '.join(ids)}: LegacyFcmRetirement {label(args)} deletes them once {after} exists."
+        )
+    elif args.resource_type == PINGONE_PUSH_CREDENTIAL:
         kind = get(args.props, "type")
         if isinstance(kind, str) and kind.strip().upper() == "FCM":
             report(

@@ -9,6 +9,10 @@
   runs the stack policies, in the same policy-pack process), for `single-owner-of-roles`.
 - `args.opts` carries `protect` but not `retain_on_delete`: the analyzer protocol
   (`AnalyzerResourceOptions`) has no such field, so a policy cannot see it.
+- pulumi-policy's `report` always reports at the policy's own level, so a mandatory policy could
+  not name something without failing the deploy. A check calls `advise(message)` for that: the
+  pack turns it into an ADVISORY diagnostic of the same policy (the engine honours each
+  diagnostic's level), e.g. `no-deprecated-fcm` naming the legacy credentials a retirement removes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -50,6 +55,21 @@ def current_stack() -> str:
     return stack or os.environ.get("PULUMI_STACK", "")
 
 
+def _wrap_servicer(method: str, wrap: Callable[[Any], Any]) -> None:
+    """Replace pulumi-policy's `_PolicyAnalyzerServicer.<method>` with `wrap(original)`, once per
+    process (a second call sees the mark and does nothing)."""
+    from pulumi_policy import policy as _policy_module
+
+    servicer = getattr(_policy_module, "_PolicyAnalyzerServicer", None)
+    original = getattr(servicer, method, None)
+    if servicer is None or original is None or getattr(original, "_mfa_push_wrapped", False):
+        return
+    wrapped = wrap(original)
+    wrapped._mfa_push_wrapped = True
+    wrapped.__wrapped__ = original
+    setattr(servicer, method, wrapped)
+
+
 def take_stack_from_configure_stack() -> None:
     """Make pulumi.get_stack() work in this pack under the current engine.
 
@@ -60,31 +80,89 @@ def take_stack_from_configure_stack() -> None:
     pulumi.get_stack() would answer the SDK's placeholder "stack". This wraps ConfigureStack
     (once per process) to put the request's project, stack and dry-run flag into those variables,
     from which pulumi-policy configures the runtime before every Analyze/AnalyzeStack."""
-    from pulumi_policy import policy as _policy_module
 
-    servicer = getattr(_policy_module, "_PolicyAnalyzerServicer", None)
-    original = getattr(servicer, "ConfigureStack", None)
-    if servicer is None or original is None or getattr(original, "_mfa_push_wrapped", False):
-        return
+    def wrap(original: Any) -> Any:
+        def configure_stack(self: Any, request: Any, context: Any) -> Any:
+            stack = getattr(request, "stack", "")
+            project = getattr(request, "project", "")
+            if stack and project:
+                os.environ["PULUMI_STACK"] = stack
+                os.environ["PULUMI_PROJECT"] = project
+                os.environ["PULUMI_DRY_RUN"] = "true" if getattr(request, "dry_run", False) else "false"
+                organization = getattr(request, "organization", "")
+                if organization:
+                    os.environ["PULUMI_ORGANIZATION"] = organization
+            return original(self, request, context)
 
-    def configure_stack(self: Any, request: Any, context: Any) -> Any:
-        stack = getattr(request, "stack", "")
-        project = getattr(request, "project", "")
-        if stack and project:
-            os.environ["PULUMI_STACK"] = stack
-            os.environ["PULUMI_PROJECT"] = project
-            os.environ["PULUMI_DRY_RUN"] = "true" if getattr(request, "dry_run", False) else "false"
-            organization = getattr(request, "organization", "")
-            if organization:
-                os.environ["PULUMI_ORGANIZATION"] = organization
-        return original(self, request, context)
+        return configure_stack
 
-    configure_stack._mfa_push_wrapped = True  # type: ignore[attr-defined]
-    configure_stack.__wrapped__ = original  # type: ignore[attr-defined]
-    servicer.ConfigureStack = configure_stack
+    _wrap_servicer("ConfigureStack", wrap)
 
 
 take_stack_from_configure_stack()
+
+
+# ---- advice: what a policy names without failing the deploy -----------------------------------
+@dataclass(frozen=True)
+class Advice:
+    """A message a check gave with `advise`, for the policy that was running."""
+
+    policy: str
+    message: str
+
+
+_advice = threading.local()
+#: name -> (description, severity) of each policy declared here, for the diagnostics of its advice.
+_declared_policies: dict[str, tuple[str, Severity]] = {}
+
+
+def _pending() -> list[Advice]:
+    pending: list[Advice] | None = getattr(_advice, "pending", None)
+    if pending is None:
+        pending = _advice.pending = []
+    return pending
+
+
+def advise(message: str) -> None:
+    """From a policy's check: tell `message` as an ADVISORY diagnostic of that policy, which does
+    not fail the deploy whatever the policy's level (`report` would, for a mandatory policy)."""
+    policy: str | None = getattr(_advice, "policy", None)
+    if policy is None:
+        raise RuntimeError("advise() is for a policy's check, while it runs")
+    _pending().append(Advice(policy, message))
+
+
+def take_advice() -> list[Advice]:
+    """The advice given on this thread since the last call; forgotten once taken."""
+    pending = _pending()
+    taken = list(pending)
+    pending.clear()
+    return taken
+
+
+def give_advice_to_the_engine() -> None:
+    """Wrap Analyze (once per process) so the advice its checks gave is appended to its answer as
+    ADVISORY diagnostics, made by the servicer's own `_create_report_violation`: with the pack's
+    name and version and the policy's description and severity, like its reports."""
+
+    def wrap(original: Any) -> Any:
+        def analyze(self: Any, request: Any, context: Any) -> Any:
+            take_advice()  # nothing left over from a call that failed
+            response = original(self, request, context)
+            for advice in take_advice():
+                description, severity = _declared_policies.get(advice.policy, ("", Severity.LOW))
+                report = self._create_report_violation(
+                    response, advice.policy, description, EnforcementLevel.ADVISORY, severity
+                )
+                report(advice.message, None)
+            return response
+
+        return analyze
+
+    _wrap_servicer("Analyze", wrap)
+
+
+give_advice_to_the_engine()
 
 
 # ---- inputs seen by resource policies, for the stack policies --------------------------------
@@ -146,12 +224,16 @@ def resource_policy(
     def declare(check: ResourceCheck) -> ResourceValidationPolicy:
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
             _note_inputs(args)
+            _advice.policy = name
             try:
                 check(args, report)
             except UnknownValueError:
                 return
+            finally:
+                _advice.policy = None
 
         validate.__name__ = check.__name__
+        _declared_policies[name] = (description, severity)
         return ResourceValidationPolicy(
             validate=validate,
             config_schema=config_schema,

@@ -9,6 +9,7 @@ import json
 import re
 from typing import Any, ClassVar, TypeVar
 
+from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # The engine's placeholder for values not known until apply (pulumi.runtime.rpc.UNKNOWN).
@@ -127,13 +128,16 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _is_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
+def is_unknown(value: Any) -> bool:
+    """Whether `value` is, or holds, a value not known until apply: the engine's placeholder, or
+    the `pulumi.output.Unknown` the dynamic provider host makes of it (an output of a resource
+    not created yet, at preview)."""
+    if isinstance(value, Unknown) or value == UNKNOWN:
         return True
     if isinstance(value, dict):
-        return any(_is_unknown(v) for v in value.values())
+        return any(is_unknown(v) for v in value.values())
     if isinstance(value, list):
-        return any(_is_unknown(v) for v in value)
+        return any(is_unknown(v) for v in value)
     return False
 
 
@@ -168,7 +172,7 @@ def validate(schema: type[Schema], news: dict[str, Any]) -> tuple[dict[str, Any]
     """Validate the user's inputs; return normalized inputs (unknowns kept as they are)
     and one failure per bad property."""
     given = {k: v for k, v in news.items() if not k.startswith("__") and v is not None}
-    unknown = {k for k, v in given.items() if _is_unknown(v)}
+    unknown = {k for k, v in given.items() if is_unknown(v)}
     try:
         model = schema.model_validate(given)
     except ValidationError as exc:
@@ -226,7 +230,7 @@ def changed_fields(schema: type[Schema], olds: dict[str, Any], news: dict[str, A
         old = olds.get(name)
         if new is None and name in unmanaged:
             continue
-        if _is_unknown(new):
+        if is_unknown(new):
             changes.append(name)
             continue
         if old is None and digest_key(name) in olds:

@@ -7,6 +7,7 @@ that declared fewer resources than its stack holds would plan to delete the rest
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,12 @@ class ResourceKind:
     resource: type[DynamicResource]
     #: Objects of this kind are declared under `mfa-push:<stack_key>` in `Pulumi.<stack>.yaml`.
     stack_key: str
+    #: A one-off migration step rather than an object to keep (the legacy FCM retirement): the
+    #: example stacks and the benchmark, which declare one object of every other kind, leave it out.
+    migration: bool = False
+    #: Fills in the arguments stack config may leave out, from the others, for the stack program
+    #: (e.g. the legacy credentials a retirement deletes are looked up): arguments -> arguments.
+    stack_lookup: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def token(self) -> str:

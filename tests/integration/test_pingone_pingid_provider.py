@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pulumi
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -25,6 +26,8 @@ from pulumi_mfa_push._schema import digest
 from pulumi_mfa_push.pingid import _client as pid_client
 from pulumi_mfa_push.pingid.application import ApplicationProvider, get_application, list_applications
 from pulumi_mfa_push.pingone import _client as p1_client
+from pulumi_mfa_push.pingone import legacy_fcm_credentials
+from pulumi_mfa_push.pingone.legacy_fcm import LegacyFcmRetirementProvider
 from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
 
 CONSOLE_APP = "0c1a2b3c-4d5e-4f60-8172-93a4b5c6d7e8"  # seeded by the emulator, named in the console
@@ -268,15 +271,20 @@ def test_unknown_application_is_a_clear_error(emu: Emu, configure: Callable[...,
 
 def fault_next_post(emu: Emu, monkeypatch: pytest.MonkeyPatch, faults: dict[str, Any]) -> None:
     """Apply `faults` to the next push-credential POST only (the create lists first)."""
+    fault_next_call(emu, monkeypatch, "POST", {"pathPattern": "/pushCredentials$"} | faults)
+
+
+def fault_next_call(emu: Emu, monkeypatch: pytest.MonkeyPatch, method: str, faults: dict[str, Any]) -> None:
+    """Apply `faults` to the next PingOne call of `method` only."""
     api = p1_client.api()
     send: Callable[[httpx.Request], httpx.Response] = api.send
     armed = [True]
 
     def send_with_fault(request: httpx.Request) -> httpx.Response:
-        if request.method != "POST" or not armed[0]:
+        if request.method != method or not armed[0]:
             return send(request)
         armed[0] = False
-        emu.control("PUT", "/faults", {"probability": 1.0, "pathPattern": "/pushCredentials$"} | faults)
+        emu.control("PUT", "/faults", {"probability": 1.0} | faults)
         try:
             return send(request)
         finally:
@@ -372,6 +380,110 @@ def test_wrong_environment_for_the_worker(emu: Emu, configure: Callable[..., Non
     configure(pingone__environmentId="00000000-0000-4000-8000-000000000000")
     with pytest.raises(ProviderError, match="pingone:environmentId"):
         P1.create(credential(emu, "HMS"))
+
+
+# -- PingOne: retiring legacy FCM -----------------------------------------------------------------
+
+LIST_ROUTE = "GET /pingone/v1/environments/{envId}/applications/{appId}/pushCredentials"
+DELETE_ROUTE = "DELETE /pingone/v1/environments/{envId}/applications/{appId}/pushCredentials/{credentialId}"
+RETIRE = LegacyFcmRetirementProvider()
+
+
+def seed_legacy_fcm(emu: Emu, app_index: int = 1) -> str:
+    """A legacy FCM credential, as a tenant made before PingOne refused them holds (control plane)."""
+    body = {"applicationId": emu.info["pingone"]["applicationIds"][app_index], "key": "AAAA-legacy-server-key"}
+    return str(emu.control("POST", "/pingone/legacyFcmCredentials", body)["id"])
+
+
+def retirement(emu: Emu, ids: list[str], replacement: str, app_index: int = 1) -> dict[str, Any]:
+    props = {
+        "environment_id": emu.info["pingone"]["environmentId"],
+        "application_id": emu.info["pingone"]["applicationIds"][app_index],
+        "credential_ids": ids,
+        "replacement_credential_id": replacement,
+    }
+    result = RETIRE.check({}, props)
+    assert not result.failures, result.failures
+    return dict(result.inputs)
+
+
+def test_the_lookup_finds_legacy_fcm_only_with_one_list(emu: Emu, configure: Callable[..., None]) -> None:
+    p1 = emu.info["pingone"]
+    env, android = p1["environmentId"], p1["applicationIds"][1]
+    assert legacy_fcm_credentials(env, android) == []
+    legacy = seed_legacy_fcm(emu)
+    P1.create(credential(emu, "FCM_HTTP_V1", app_index=1))
+    emu.control("DELETE", "/requests")
+    assert legacy_fcm_credentials(env.upper(), android) == [legacy]
+    assert emu.hits(LIST_ROUTE) == 1 and emu.control("GET", "/requests")["total"] == 1
+    assert legacy_fcm_credentials(env, p1["applicationIds"][0]) == []
+
+
+def test_the_lookup_names_what_does_not_exist(emu: Emu, configure: Callable[..., None]) -> None:
+    p1 = emu.info["pingone"]
+    missing = "99999999-2222-4333-8444-555555555555"
+    with pytest.raises(pulumi.RunError, match=f"application {missing} does not exist in environment"):
+        legacy_fcm_credentials(p1["environmentId"], missing)
+    # PingOne answers 403 under an environment the worker cannot see; like PingOne's own clients,
+    # the lookup then asks for the environment to tell a missing one from a missing permission.
+    with pytest.raises(pulumi.RunError, match=f"environment {missing} does not exist") as err:
+        legacy_fcm_credentials(missing, p1["applicationIds"][1])
+    assert "\n" not in str(err.value)
+
+
+def test_retirement_deletes_legacy_fcm_once_the_replacement_exists(emu: Emu, configure: Callable[..., None]) -> None:
+    legacy = seed_legacy_fcm(emu)
+    apns = P1.create(credential(emu, "APNS", app_index=1))
+    missing = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+    # No replacement, or one of another type: nothing is deleted.
+    for replacement, says in ((missing, "does not exist"), (apns.id, "is of type APNS")):
+        with pytest.raises(ProviderError, match=says) as err:
+            RETIRE.create(retirement(emu, [legacy], replacement))
+        assert "no legacy FCM credential was deleted" in str(err.value)
+    new = P1.create(credential(emu, "FCM_HTTP_V1", app_index=1))
+    # Only legacy FCM credentials are deleted, and every check comes before the first delete.
+    with pytest.raises(ProviderError, match=f"{apns.id} \\(APNS\\) is not of type FCM"):
+        RETIRE.create(retirement(emu, [legacy, apns.id], new.id))
+    assert {c["type"] for c in listed(emu, 1)} == {"FCM", "APNS", "FCM_HTTP_V1"}
+
+    created = RETIRE.create(retirement(emu, [legacy], new.id))
+    assert created.outs["retired_credential_ids"] == [legacy] and created.outs["credential_ids"] == [legacy]
+    assert {c["type"] for c in listed(emu, 1)} == {"APNS", "FCM_HTTP_V1"}
+    # Already gone is what we wanted: a second run (after a lost answer, say) succeeds.
+    again = RETIRE.update(created.id, created.outs, retirement(emu, [legacy], new.id))
+    assert again.outs["retired_credential_ids"] == [legacy]
+    RETIRE.delete(created.id, created.outs)
+    assert {c["type"] for c in listed(emu, 1)} == {"APNS", "FCM_HTTP_V1"}
+
+
+def test_a_failed_delete_loses_neither_credential(emu: Emu, configure: Callable[..., None]) -> None:
+    legacy = seed_legacy_fcm(emu)
+    new = P1.create(credential(emu, "FCM_HTTP_V1", app_index=1))
+    emu.control("PUT", "/faults", {"probability": 1.0, "statuses": [403], "pathPattern": f"/pushCredentials/{legacy}$"})
+    try:
+        with pytest.raises(ProviderError) as err:
+            RETIRE.create(retirement(emu, [legacy], new.id))
+    finally:
+        emu.control("DELETE", "/faults")
+    text = str(err.value)
+    assert f"legacy FCM credential {legacy} was not deleted" in text and "ACCESS_FAILED" in text
+    assert f"{new.id} exists" in text and "pulumi up" in text
+    assert sorted(c["type"] for c in listed(emu, 1)) == ["FCM", "FCM_HTTP_V1"]
+    created = RETIRE.create(retirement(emu, [legacy], new.id))
+    assert created.outs["retired_credential_ids"] == [legacy]
+    assert [c["id"] for c in listed(emu, 1)] == [new.id]
+
+
+def test_a_lost_delete_answer_is_retried_and_found_gone(
+    emu: Emu, configure: Callable[..., None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    legacy = seed_legacy_fcm(emu)
+    new = P1.create(credential(emu, "FCM_HTTP_V1", app_index=1))
+    fault_next_call(emu, monkeypatch, "DELETE", {"statuses": [500], "afterCommit": True})
+    emu.control("DELETE", "/requests")
+    created = RETIRE.create(retirement(emu, [legacy], new.id))
+    assert created.outs["retired_credential_ids"] == [legacy] and emu.hits(DELETE_ROUTE) == 2
+    assert [c["id"] for c in listed(emu, 1)] == [new.id]
 
 
 # -- PingID -----------------------------------------------------------------------------------------

@@ -269,6 +269,64 @@ def test_no_deprecated_fcm_ignores_other_types() -> None:
     assert len(validate(NO_FCM, FCM, {"type": "FCM", "fcm_server_key": "x"})) == 0
 
 
+RETIREMENT = mp.PINGONE_LEGACY_FCM_RETIREMENT
+LEGACY_ID = "0d9e8f7a-6b5c-4d3e-8f1a-2b3c4d5e6f70"
+NEW_ID = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"
+
+
+def retirement(ids: Any, replacement: Any = NEW_ID) -> dict[str, Any]:
+    return {
+        "environment_id": ENV,
+        "application_id": ANDROID,
+        "credential_ids": ids,
+        "replacement_credential_id": replacement,
+    }
+
+
+def test_legacy_credentials_on_their_way_out_are_named_without_blocking() -> None:
+    runtime.take_advice()
+    assert len(validate(NO_FCM, RETIREMENT, retirement([LEGACY_ID]), name="android-legacy-fcm")) == 0
+    [advice] = runtime.take_advice()
+    assert advice.policy == "no-deprecated-fcm"
+    for part in (LEGACY_ID, ANDROID, ENV, NEW_ID, "'android-legacy-fcm'", "legacy FCM"):
+        assert part in advice.message
+    # At preview the replacement's id is not known yet.
+    validate(NO_FCM, RETIREMENT, retirement([LEGACY_ID], UNKNOWN_STRING_VALUE))
+    [advice] = runtime.take_advice()
+    assert LEGACY_ID in advice.message and "its FCM_HTTP_V1 replacement" in advice.message
+
+
+@pytest.mark.parametrize("ids", [[], UNKNOWN_STRING_VALUE, [UNKNOWN_STRING_VALUE]])
+def test_a_retirement_with_nothing_known_to_retire_says_nothing(ids: Any) -> None:
+    runtime.take_advice()
+    assert len(validate(NO_FCM, RETIREMENT, retirement(ids))) == 0
+    assert runtime.take_advice() == []
+
+
+def test_advice_reaches_the_engine_as_an_advisory_diagnostic_of_the_policy() -> None:
+    server = servicer()
+    response = server.Analyze(analyze_request(RETIREMENT, "android-legacy-fcm", retirement([LEGACY_ID])), None)
+    [diagnostic] = response.diagnostics
+    assert diagnostic.policyName == "no-deprecated-fcm" and diagnostic.policyPackName == "mfa-push-policies"
+    assert diagnostic.enforcementLevel == proto.ADVISORY and diagnostic.severity == proto.POLICY_SEVERITY_HIGH
+    assert LEGACY_ID in diagnostic.message and diagnostic.message.startswith(NO_FCM.description)
+    # A declared FCM credential is still refused (mandatory), and advice does not outlive its call.
+    response = server.Analyze(analyze_request(P1, "old", {"application_id": ANDROID, "type": "FCM"}), None)
+    [diagnostic] = response.diagnostics
+    assert diagnostic.enforcementLevel == proto.MANDATORY and "`type` is FCM" in diagnostic.message
+
+
+def test_analyze_is_wrapped_once() -> None:
+    runtime.give_advice_to_the_engine()
+    assert getattr(_PolicyAnalyzerServicer.Analyze, "_mfa_push_wrapped", False)
+    assert not getattr(_PolicyAnalyzerServicer.Analyze.__wrapped__, "_mfa_push_wrapped", False)
+
+
+def test_advice_outside_a_check_is_a_mistake() -> None:
+    with pytest.raises(RuntimeError, match="policy's check"):
+        runtime.advise("nobody is listening")
+
+
 # ---- callback-url-https ---------------------------------------------------------------------------
 HTTPS = mp.BY_NAME["callback-url-https"]
 
@@ -952,7 +1010,8 @@ def evaluate(stack_name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, list
 
 def test_dev_stack_declares_every_kind_and_passes_every_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     config, resources = load_stack("dev")
-    assert {t for t, *_ in resources} == set(KIND_TYPES.values())
+    # Every kind of object; a migration step (the legacy FCM retirement) has nothing to retire there.
+    assert {t for t, *_ in resources} == {k.type_token for k in registry.kinds() if not k.migration}
     assert evaluate("dev", monkeypatch) == {}
     callbacks = config["mfa-push:powerauthCallbacks"]
     assert all(cb["callbackUrl"].startswith("https://") and cb["httpBasic"]["password"] for cb in callbacks)

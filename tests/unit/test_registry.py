@@ -13,7 +13,7 @@ PACKAGES = {"powerauth": powerauth, "pingone": pingone, "pingid": pingid}
 def test_every_api_package_declares_its_resources_once() -> None:
     kinds = registry.kinds()
     assert [k.api for k in kinds] == [p for p in registry.API_PACKAGES for _ in PACKAGES[p].RESOURCES]
-    assert len({k.token for k in kinds}) == len(kinds) == 8
+    assert len({k.token for k in kinds}) == len(kinds) == 9
     assert len({k.stack_key for k in kinds}) == len(kinds)
     for kind in kinds:
         # The public class path resolves to the registered class.
