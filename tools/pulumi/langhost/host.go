@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
+	"syscall"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -32,10 +32,6 @@ const fallbackVersion = "3.274.0"
 // "exited with non-zero exit code" error on top of the real one.
 const userActionableExitCode = 32
 
-// childStopGrace is how long a Python child gets between SIGINT and SIGKILL when we abort it. The
-// engine itself escalates to SIGKILL on us after about 5s, so stay in that ballpark.
-const childStopGrace = 5 * time.Second
-
 // host implements pulumirpc.LanguageRuntimeServer. Everything we don't need (code generation,
 // templates, packing, linking, ...) falls through to the embedded Unimplemented server, which answers
 // codes.Unimplemented; the engine treats that as "not supported".
@@ -45,10 +41,13 @@ type host struct {
 	execShim string
 	tracing  string
 
-	// ctx is cancelled on shutdown (signal, dead engine) or on the Cancel RPC; every Python child we
-	// start is tied to it so nothing outlives us.
+	// ctx is cancelled on shutdown (signal, dead engine) or on the Cancel RPC; every child we start
+	// is tied to it so nothing outlives us.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// children are the processes we started that are still running (see children.go).
+	children *children
 
 	mu            sync.Mutex
 	engineAddress string
@@ -56,7 +55,10 @@ type host struct {
 
 func newHost(parent context.Context, execShim, engineAddress, tracing string) *host {
 	ctx, cancel := context.WithCancel(parent)
-	return &host{execShim: execShim, tracing: tracing, engineAddress: engineAddress, ctx: ctx, cancel: cancel}
+	return &host{
+		execShim: execShim, tracing: tracing, engineAddress: engineAddress,
+		ctx: ctx, cancel: cancel, children: newChildren(),
+	}
 }
 
 func (h *host) engine() string {
@@ -84,16 +86,6 @@ func (h *host) errStopped() error {
 		return status.Error(codes.Unavailable, "the language host was cancelled or is shutting down; it runs nothing more")
 	}
 	return nil
-}
-
-// pythonCommand builds an exec.Cmd that is interrupted (SIGINT, like the engine does to plugins)
-// rather than SIGKILLed when ctx ends, so Python can run finally-blocks and flush output; WaitDelay
-// escalates to a kill and also stops Wait from hanging on a pipe held open by a grandchild.
-func pythonCommand(ctx context.Context, py interpreter, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, py.python, args...)
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = childStopGrace
-	return cmd
 }
 
 // Handshake gives us the engine address (and directories we don't need: every request carries its
@@ -203,7 +195,9 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 
 	cctx, done := h.childContext(ctx)
 	defer done()
-	cmd := pythonCommand(cctx, py, args...)
+	// The program is stopped with SIGTERM: Python turns SIGINT into a KeyboardInterrupt and prints
+	// its traceback as program output, while SIGTERM ends it quietly (the SDK installs no handler).
+	cmd := h.children.command(cctx, syscall.SIGTERM, py.python, args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = append(py.env(os.Environ()), "PULUMI_CONFIG="+string(cfgJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(keysJSON))
 	// Hand our own stdout/stderr to the child: the engine reads them line by line and shows them as
@@ -212,7 +206,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd.Stderr = os.Stderr
 
 	logging.V(5).Infof("language host running: %s %s (dir %s)", py.python, strings.Join(args, " "), cmd.Dir)
-	runErr := cmd.Run()
+	runErr := h.children.run(cmd)
 
 	var exitErr *exec.ExitError
 	switch {
@@ -220,14 +214,16 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 		return &pulumirpc.RunResponse{}, nil
 	case errors.As(runErr, &exitErr) && exitErr.ExitCode() == userActionableExitCode:
 		return &pulumirpc.RunResponse{Bail: true}, nil
+	case cmd.ProcessState != nil && cctx.Err() != nil:
+		// We stopped it (Cancel, shutdown, or the engine went away), and it ended by our SIGTERM or
+		// on its own terms. Neither a start failure nor a success, and its exit code says nothing.
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program was interrupted: %v", cctx.Err())}, nil
 	case errors.As(runErr, &exitErr) && exitErr.ExitCode() > 0:
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited with non-zero exit code: %d", exitErr.ExitCode())}, nil
 	case errors.As(runErr, &exitErr): // killed by a signal (ExitCode() == -1)
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited unexpectedly: %v", exitErr)}, nil
-	case cmd.ProcessState != nil:
-		// It ran and exited 0, but only after we interrupted it (Cancel, or the engine went away):
-		// exec reports the context's error then. Not a start failure, and not a success either.
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program was interrupted: %v", runErr)}, nil
+	case cmd.ProcessState != nil: // it ran, but Wait failed otherwise
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("program exited unexpectedly: %v", runErr)}, nil
 	default:
 		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run the Python program executor: %v", runErr)}, nil
 	}
@@ -300,7 +296,8 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.Langu
 	// stop the Python process too.
 	cctx, done := h.childContext(stream.Context())
 	defer done()
-	cmd := pythonCommand(cctx, py, args...)
+	// SIGINT, as the engine stops the plugins it starts itself (a policy pack handles it).
+	cmd := h.children.command(cctx, syscall.SIGINT, py.python, args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = py.env(environ)
 	sender := &streamSender{stream: stream}
@@ -308,7 +305,7 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.Langu
 	cmd.Stderr = streamWriter{s: sender, stderr: true}
 
 	logging.V(5).Infof("language host running plugin (%s): %s %s", req.GetKind(), py.python, strings.Join(args, " "))
-	runErr := cmd.Run()
+	runErr := h.children.run(cmd)
 
 	code := 0
 	var exitErr *exec.ExitError
@@ -333,26 +330,6 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.Langu
 	return sender.send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
 }
 
-// InstallDependencies does not install anything: this project's bootstrap creates and fills the
-// virtualenv, and offline we could not reach an index anyway. It only checks that the configured
-// interpreter exists, so `pulumi install` fails loudly instead of pretending success.
-func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest,
-	stream pulumirpc.LanguageRuntime_InstallDependenciesServer,
-) error {
-	info := req.GetInfo()
-	root := info.GetRootDirectory()
-	if root == "" {
-		root = req.GetDirectory() //nolint:staticcheck // older engines only send this
-	}
-	py, err := resolveInterpreter(root, info.GetOptions(), os.Environ())
-	if err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("Python dependencies are not installed by this language host; "+
-		"they come from the project's bootstrap (using %s).\n", py.python)
-	return stream.Send(&pulumirpc.InstallDependenciesResponse{Stdout: []byte(msg)})
-}
-
 // About reports the interpreter a program would run with (shown by `pulumi about`).
 func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
 	info := req.GetInfo()
@@ -360,7 +337,7 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.CommandContext(ctx, py.python, "--version").Output()
+	out, err := h.children.output(h.children.command(ctx, syscall.SIGKILL, py.python, "--version"))
 	if err != nil {
 		return nil, fmt.Errorf("running %s --version: %w", py.python, err)
 	}
@@ -389,9 +366,9 @@ func (h *host) GetProgramDependencies(ctx context.Context, req *pulumirpc.GetPro
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, py.python, "-c", listDistributions)
+	cmd := h.children.command(ctx, syscall.SIGKILL, py.python, "-c", listDistributions)
 	cmd.Env = py.env(os.Environ())
-	out, err := cmd.Output()
+	out, err := h.children.output(cmd)
 	if err != nil {
 		return nil, fmt.Errorf("listing installed Python packages: %w", err)
 	}
@@ -409,8 +386,9 @@ func (h *host) GetProgramDependencies(ctx context.Context, req *pulumirpc.GetPro
 	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: deps}, nil
 }
 
-// Cancel aborts whatever is running (programs and plugins get SIGINT, then SIGKILL after a grace
-// period). The engine calls it when the user interrupts an operation.
+// Cancel aborts whatever is running (programs get SIGTERM, plugins and pip SIGINT, then SIGKILL after
+// childStopGrace) and makes the host start nothing more. The engine calls it just before it closes
+// the host.
 func (h *host) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	h.cancel()
 	return &emptypb.Empty{}, nil

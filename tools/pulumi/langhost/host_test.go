@@ -703,58 +703,12 @@ func TestGetProgramDependencies(t *testing.T) {
 	}
 }
 
-func TestInstallDependencies(t *testing.T) {
-	venv := fakeVenv(t, "")
-	client := serve(t, newTestHost(t, "", "", ""))
-	root := t.TempDir()
-	if err := os.Symlink(venv, filepath.Join(root, "venv")); err != nil {
-		t.Fatal(err)
-	}
-	opts := options(t, map[string]any{"virtualenv": "venv"})
-	recv := func(req *pulumirpc.InstallDependenciesRequest) (string, error) {
-		stream, err := client.InstallDependencies(testContext(t), req)
-		if err != nil {
-			return "", err
-		}
-		var out string
-		for {
-			msg, err := stream.Recv()
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			if err != nil {
-				return out, err
-			}
-			out += string(msg.GetStdout()) + string(msg.GetStderr())
-		}
-	}
-
-	want := "Python dependencies are not installed by this language host; they come from the project's bootstrap (using " +
-		filepath.Join(root, "venv", "bin", "python") + ").\n"
-	out, err := recv(&pulumirpc.InstallDependenciesRequest{Info: &pulumirpc.ProgramInfo{RootDirectory: root, Options: opts}})
-	if err != nil || out != want {
-		t.Errorf("InstallDependencies = %q, %v; want %q", out, err, want)
-	}
-	// Older engines send only Directory.
-	out, err = recv(&pulumirpc.InstallDependenciesRequest{Directory: root, Info: &pulumirpc.ProgramInfo{Options: opts}})
-	if err != nil || out != want {
-		t.Errorf("InstallDependencies (Directory only) = %q, %v; want %q", out, err, want)
-	}
-	if _, err := os.Stat(filepath.Join(venv, "args")); err == nil {
-		t.Errorf("InstallDependencies ran python; it must only resolve it")
-	}
-	_, err = recv(&pulumirpc.InstallDependenciesRequest{Info: &pulumirpc.ProgramInfo{
-		RootDirectory: root, Options: options(t, map[string]any{"virtualenv": "nope"}),
-	}})
-	if err == nil || !strings.Contains(err.Error(), "doesn't exist") {
-		t.Errorf("InstallDependencies with a missing virtualenv: %v, want the missing-virtualenv message", err)
-	}
-}
-
-// TestRunInterruptedByCancel: a program that handles SIGINT and exits 0 after Cancel is reported as
+// TestRunInterruptedByCancel: Cancel stops a program with SIGTERM (SIGINT would become a
+// KeyboardInterrupt traceback in Python), and a program that then exits 0 is reported as
 // interrupted, neither as a success nor as a failure to start.
 func TestRunInterruptedByCancel(t *testing.T) {
-	f := newRunFixture(t, `trap 'kill $! 2>/dev/null; exit 0' INT
+	f := newRunFixture(t, `trap 'echo INT >> "$d/signals"' INT
+trap 'echo TERM >> "$d/signals"; kill $! 2>/dev/null; exit 0' TERM
 : > "$d/trapped"
 sleep 30 & wait
 exit 9`, "", "")
@@ -787,5 +741,8 @@ exit 9`, "", "")
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return within 10s of Cancel")
+	}
+	if b, err := os.ReadFile(filepath.Join(f.venv, "signals")); err != nil || string(b) != "TERM\n" {
+		t.Errorf("signals the program got: %q (%v), want SIGTERM only", b, err)
 	}
 }

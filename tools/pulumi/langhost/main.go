@@ -37,9 +37,22 @@ import (
 // pulumi Python SDK from command-line flags and then runs the user's program with runpy.
 const execShimName = "pulumi-language-python-exec"
 
-// engineHealthInterval is how often we ping the engine. If the engine dies without telling us
-// (e.g. it was SIGKILLed), this is what makes us exit instead of lingering as an orphan.
-const engineHealthInterval = 5 * time.Minute
+// The host must not outlive the engine that started it, also when the engine dies without stopping
+// it (SIGKILL, an out-of-memory kill, a cancelled CI job). Two watches end it:
+//   - parentPollInterval: the engine is our parent; when it dies we are re-parented, and getppid()
+//     changes. This is what notices a killed `pulumi` within a fraction of a second.
+//   - engineHealthInterval: a gRPC health check of the engine address, for an engine that is not our
+//     parent (a host started by hand and attached to) or that stops answering. One failed check ends
+//     the host. Cheap: one local RPC.
+const (
+	parentPollInterval   = 250 * time.Millisecond
+	engineHealthInterval = 2 * time.Second
+)
+
+// shutdownDeadline bounds how long the host takes to exit once it has been told to (signal, dead
+// engine): the children get their stop signal and childStopGrace, then everything still running is
+// killed and the host exits. It stays below the 5 s after which the engine SIGKILLs the host.
+const shutdownDeadline = childStopGrace + time.Second
 
 func main() {
 	// The engine may pass `--tracing <endpoint>`, and with `--logflow` also `--logtostderr` / `-v=N`.
@@ -72,9 +85,18 @@ func main() {
 	// The engine shuts plugins down by sending SIGINT to the plugin's process group (and SIGKILL
 	// after a grace period). Turn SIGINT/SIGTERM into a context cancellation so we stop serving
 	// gracefully; the same context aborts any Python children we started.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigCtx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	// The watches below end the host through stop, which (unlike stopSignals) keeps SIGINT/SIGTERM
+	// handled while the host shuts down.
+	ctx, stop := context.WithCancel(sigCtx)
 	defer stop()
+	// When the engine dies, the pipes it read our stdout/stderr from break, and a Go program that
+	// writes to a broken stdout/stderr is killed by SIGPIPE unless it asks for the signal. Asking
+	// turns that into an EPIPE error, so the host still stops its children and exits in order.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
+	watchParent(ctx, os.Getppid(), parentPollInterval, stop)
 	if engineAddress != "" {
 		// Healthcheck cancels ctx once the engine stops answering.
 		if err := rpcutil.Healthcheck(ctx, engineAddress, engineHealthInterval, stop); err != nil {
@@ -84,11 +106,16 @@ func main() {
 
 	host := newHost(ctx, execShim, engineAddress, *tracing)
 
-	// rpcutil's Cancel channel triggers GracefulStop when it is closed (or receives true).
+	// rpcutil's Cancel channel triggers GracefulStop when it is closed (or receives true). That waits
+	// for the running requests, which end once their children have stopped; shutdownDeadline bounds
+	// the wait in case one does not.
 	cancelServe := make(chan bool)
 	go func() {
 		<-ctx.Done()
 		close(cancelServe)
+		time.Sleep(shutdownDeadline)
+		host.children.killAll()
+		os.Exit(1)
 	}()
 
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
@@ -107,7 +134,33 @@ func main() {
 	// printed before it.
 	fmt.Printf("%d\n", handle.Port)
 
-	if err := <-handle.Done; err != nil {
+	err = <-handle.Done
+	host.children.killAll() // none is left normally: every request waits for its children
+	if err != nil {
 		cmdutil.Exit(fmt.Errorf("language host RPC stopped serving: %w", err))
 	}
+}
+
+// watchParent calls stop once the host's parent (the engine, which started it) is gone: the kernel
+// then re-parents the host, so getppid() no longer returns parent. A host that was started with no
+// parent of its own (parent 1) is not watched.
+func watchParent(ctx context.Context, parent int, interval time.Duration, stop func()) {
+	if parent <= 1 {
+		return
+	}
+	go func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if os.Getppid() != parent {
+					stop()
+					return
+				}
+			}
+		}
+	}()
 }

@@ -62,8 +62,16 @@ type hostProcess struct {
 // startHost starts the host binary with args and reads the port it announces.
 func startHost(t *testing.T, bin string, args ...string) *hostProcess {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	return startHostCmd(t, exec.Command(bin, args...))
+}
+
+// startHostCmd starts cmd, which runs the host binary (itself or as a child that inherits its
+// stdout), and reads the port the host announces.
+func startHostCmd(t *testing.T, cmd *exec.Cmd) *hostProcess {
+	t.Helper()
 	cmd.Env = append(os.Environ(), "LANGHOST_TEST_AS_BINARY=1")
+	// Wait also waits for the copy of stderr, which a host outliving cmd would keep open forever.
+	cmd.WaitDelay = 2 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

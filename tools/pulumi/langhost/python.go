@@ -67,6 +67,26 @@ func lookupEnv(environ []string, key string) string {
 // A configured virtualenv that does not exist is an error (with upstream's helpful message) rather
 // than a silent fallback: running the wrong interpreter produces confusing ImportErrors later.
 func resolveInterpreter(root string, opts *structpb.Struct, environ []string) (interpreter, error) {
+	written, abs, err := virtualenvSetting(root, opts, environ)
+	if err != nil {
+		return interpreter{}, err
+	}
+	if abs != "" {
+		if !toolchain.IsVirtualEnv(abs) {
+			return interpreter{}, toolchain.NewVirtualEnvError(written, abs)
+		}
+		return venvInterpreter(abs), nil
+	}
+	python, err := pathPython(environ)
+	if err != nil {
+		return interpreter{}, fmt.Errorf("%w and no virtualenv configured", err)
+	}
+	return interpreter{python: python}, nil
+}
+
+// virtualenvSetting is steps 1-3 of resolveInterpreter: the virtualenv as configured (for messages)
+// and as an absolute, cleaned path. Both are "" when no virtualenv is configured.
+func virtualenvSetting(root string, opts *structpb.Struct, environ []string) (written, abs string, err error) {
 	venv := optionString(opts, "virtualenv")
 	if venv == "" {
 		venv = lookupEnv(environ, "PULUMI_RUNTIME_VIRTUALENV")
@@ -77,33 +97,36 @@ func resolveInterpreter(root string, opts *structpb.Struct, environ []string) (i
 	}
 	if tc == "poetry" && venv == "" {
 		// Asking poetry for its environment would mean running poetry; we deliberately don't.
-		return interpreter{}, errors.New("toolchain 'poetry' is not supported by this minimal language host; " +
+		return "", "", errors.New("toolchain 'poetry' is not supported by this minimal language host; " +
 			"set runtime.options.virtualenv instead")
 	}
-
-	if venv != "" {
-		abs := venv
-		if !filepath.IsAbs(abs) {
-			abs = filepath.Join(root, abs)
-		}
-		abs = filepath.Clean(abs)
-		if !toolchain.IsVirtualEnv(abs) {
-			return interpreter{}, toolchain.NewVirtualEnvError(venv, abs)
-		}
-		return interpreter{python: filepath.Join(abs, "bin", "python"), virtualenv: abs}, nil
+	if venv == "" {
+		return "", "", nil
 	}
+	abs = venv
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(root, abs)
+	}
+	return venv, filepath.Clean(abs), nil
+}
 
+// venvInterpreter is the Python of the virtualenv at the absolute path venv.
+func venvInterpreter(venv string) interpreter {
+	return interpreter{python: filepath.Join(venv, "bin", "python"), virtualenv: venv}
+}
+
+// pathPython is step 4 of resolveInterpreter: PULUMI_PYTHON_CMD, or python3 then python, from PATH.
+func pathPython(environ []string) (string, error) {
 	candidates := []string{"python3", "python"}
 	if cmd := lookupEnv(environ, "PULUMI_PYTHON_CMD"); cmd != "" {
 		candidates = []string{cmd}
 	}
 	for _, c := range candidates {
 		if p, err := exec.LookPath(c); err == nil {
-			return interpreter{python: p}, nil
+			return p, nil
 		}
 	}
-	return interpreter{}, fmt.Errorf("no Python interpreter found on PATH (looked for %s) and no virtualenv configured",
-		strings.Join(candidates, ", "))
+	return "", fmt.Errorf("no Python interpreter found on PATH (looked for %s)", strings.Join(candidates, ", "))
 }
 
 // environOrSelf returns environ, or our own environment when the caller sent none.

@@ -91,6 +91,16 @@ func (e *fakeEngine) logText() string {
 	return b.String()
 }
 
+// serveFakeEngine serves a fake engine and resource monitor on one address until the test ends.
+func serveFakeEngine(t *testing.T) (*fakeEngine, string) {
+	t.Helper()
+	e := &fakeEngine{}
+	srv := grpc.NewServer()
+	pulumirpc.RegisterEngineServer(srv, fakeEngineServer{fakeEngine: e})
+	pulumirpc.RegisterResourceMonitorServer(srv, fakeMonitorServer{fakeEngine: e})
+	return e, serveOn(t, srv).Target()
+}
+
 // e2eFixture serves a fake engine and monitor, and a host using the real exec shim.
 type e2eFixture struct {
 	engine  *fakeEngine
@@ -102,12 +112,9 @@ type e2eFixture struct {
 
 func newE2E(t *testing.T) e2eFixture {
 	t.Helper()
-	f := e2eFixture{engine: &fakeEngine{}, venv: repoVenv(t)}
+	f := e2eFixture{venv: repoVenv(t)}
 	shim := sdkExecShim(t)
-	srv := grpc.NewServer()
-	pulumirpc.RegisterEngineServer(srv, fakeEngineServer{fakeEngine: f.engine})
-	pulumirpc.RegisterResourceMonitorServer(srv, fakeMonitorServer{fakeEngine: f.engine})
-	f.address = serveOn(t, srv).Target()
+	f.engine, f.address = serveFakeEngine(t)
 	f.client = serve(t, newTestHost(t, shim, f.address, ""))
 	f.output = captureStdio(t)
 	return f
@@ -115,10 +122,21 @@ func newE2E(t *testing.T) e2eFixture {
 
 func (f e2eFixture) run(t *testing.T, program string) *pulumirpc.RunResponse {
 	t.Helper()
+	resp, err := f.client.Run(testContext(t), f.request(t, program))
+	if err != nil {
+		stdout, stderr := f.output()
+		t.Fatalf("Run: %v\nstdout: %s\nstderr: %s\nengine log: %s", err, stdout, stderr, f.engine.logText())
+	}
+	return resp
+}
+
+// request is the Run request for program in a new project directory, as the engine would send it.
+func (f e2eFixture) request(t *testing.T, program string) *pulumirpc.RunRequest {
+	t.Helper()
 	root := t.TempDir()
 	writeFile(t, root, "Pulumi.yaml", "name: proj\nruntime: python\n", 0o644)
 	writeFile(t, root, "__main__.py", program, 0o644)
-	resp, err := f.client.Run(testContext(t), &pulumirpc.RunRequest{
+	return &pulumirpc.RunRequest{
 		Project:          "proj",
 		Stack:            "dev",
 		Organization:     "acme",
@@ -135,12 +153,7 @@ func (f e2eFixture) run(t *testing.T, program string) *pulumirpc.RunResponse {
 			EntryPoint:       ".",
 			Options:          options(t, map[string]any{"virtualenv": f.venv}),
 		},
-	})
-	if err != nil {
-		stdout, stderr := f.output()
-		t.Fatalf("Run: %v\nstdout: %s\nstderr: %s\nengine log: %s", err, stdout, stderr, f.engine.logText())
 	}
-	return resp
 }
 
 func TestRunProgramEndToEnd(t *testing.T) {
