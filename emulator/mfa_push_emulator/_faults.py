@@ -9,14 +9,22 @@ pattern can backtrack catastrophically (``(a+)+$`` with Python's ``re`` stalls t
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import re2  # type: ignore[import-untyped,unused-ignore]
+from starlette.responses import Response, StreamingResponse
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: How an answer fault spoils a success answer's body (``answer``).
+ANSWER_FAULTS = ("empty", "truncated", "shape", "gzip")
+ANSWER_SETTINGS = ("answer", "dripBytesPerSecond")
+#: The first bytes of a gzip stream, which a spoiled "gzip" answer starts with and then abandons.
+GZIP_MAGIC = b"\x1f\x8b\x08\x00"
 MAX_PATTERN_LENGTH = 1000
 
 
@@ -50,11 +58,15 @@ class FaultConfig:
     seed: int | None = None
     path_pattern: str | None = None
     _regex: PathRegex | None = field(default=None, compare=False, repr=False)
+    #: Answer faults: the success answer's body is spoiled in one of these ways (drawn per request).
+    answers: tuple[str, ...] = ()
+    #: Or: the answer is sent at this many bytes per second.
+    drip_bytes_per_second: int = 0
 
     @classmethod
     def from_wire(cls, body: dict[str, Any]) -> FaultConfig:
         """Validate a ``PUT /_emulator/faults`` body; raises ``ValueError`` with a readable reason."""
-        known = {"probability", "statuses", "latencyMs", "afterCommit", "seed", "pathPattern"}
+        known = {"probability", "statuses", "latencyMs", "afterCommit", "seed", "pathPattern", *ANSWER_SETTINGS}
         unknown = set(body) - known
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
@@ -83,7 +95,18 @@ class FaultConfig:
             if not isinstance(pattern, str):
                 raise ValueError("pathPattern must be a string")
             regex = compile_path_pattern(pattern)
-        return cls(float(p), tuple(statuses), latency, after_commit, seed, pattern, regex)
+        answers, drip = _answer_faults(body)
+        return cls(
+            float(p),
+            tuple(statuses),
+            latency,
+            after_commit,
+            seed,
+            pattern,
+            regex,
+            answers=answers,
+            drip_bytes_per_second=drip,
+        )
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -93,19 +116,50 @@ class FaultConfig:
             "afterCommit": self.after_commit,
             "seed": self.seed,
             "pathPattern": self.path_pattern,
+            "answer": list(self.answers) or None,
+            "dripBytesPerSecond": self.drip_bytes_per_second or None,
         }
 
     def applies_to(self, path: str) -> bool:
         return self._regex is None or self._regex.search(path) is not None
 
 
+def _answer_faults(body: dict[str, Any]) -> tuple[tuple[str, ...], int]:
+    """``answer`` (one of ANSWER_FAULTS, or a list of them) and ``dripBytesPerSecond``."""
+    answer = body.get("answer")
+    answers = [answer] if isinstance(answer, str) else answer
+    if answers is not None and (
+        not isinstance(answers, list) or not answers or any(a not in ANSWER_FAULTS for a in answers)
+    ):
+        raise ValueError(f"answer must be one of {', '.join(ANSWER_FAULTS)}, or a non-empty list of them")
+    drip = body.get("dripBytesPerSecond")
+    if drip is not None and (isinstance(drip, bool) or not isinstance(drip, int) or not 1 <= drip <= 10_000_000):
+        raise ValueError("dripBytesPerSecond must be an integer between 1 and 10000000")
+    if answers and drip:
+        raise ValueError("answer and dripBytesPerSecond are two kinds of fault: set one of them")
+    return tuple(answers or ()), drip or 0
+
+
 @dataclass(frozen=True)
 class FaultDecision:
-    """What to do with one request: wait ``latency_ms``, then maybe answer ``status``."""
+    """What to do with one request: wait ``latency_ms``, then maybe answer ``status``, or spoil
+    a success answer (``answer``), or send the answer at ``drip_bytes_per_second``."""
 
     latency_ms: int
     status: int | None
     after_commit: bool
+    answer: str | None = None
+    drip_bytes_per_second: int = 0
+
+
+def _spoiled(body: bytes, kind: str) -> bytes:
+    if kind == "empty":
+        return b""
+    if kind == "truncated":
+        return body[: len(body) // 2]
+    if kind == "shape":  # the object inside a list: valid JSON, not what the API answers
+        return b"[" + body + b"]"
+    return GZIP_MAGIC + body  # "gzip": announced as gzip, and no gzip stream after its first bytes
 
 
 class FaultInjector:
@@ -137,11 +191,56 @@ class FaultInjector:
         with self._lock:
             cfg = self._config
             status: int | None = None
+            answer: str | None = None
+            drip = 0
             if cfg.probability > 0 and self._rng.random() < cfg.probability:
-                status = self._rng.choice(cfg.statuses)
-                self._injected += 1
+                if cfg.answers:  # counted when applied: only success answers with a body are spoiled
+                    answer = self._rng.choice(cfg.answers)
+                elif cfg.drip_bytes_per_second:
+                    drip = cfg.drip_bytes_per_second
+                else:
+                    status = self._rng.choice(cfg.statuses)
+                    self._injected += 1
             after = cfg.after_commit and method.upper() in MUTATING_METHODS
-            return FaultDecision(cfg.latency_ms, status, after)
+            return FaultDecision(cfg.latency_ms, status, after, answer, drip)
+
+    def spoil(self, response: Response, decision: FaultDecision) -> Response:
+        """The answer fault of ``decision``, when it has one and ``response`` is a success with a
+        body (the handler ran: a write is committed): the same status and headers around an empty,
+        truncated or wrongly shaped body, or one that claims to be gzip and is not."""
+        body = bytes(response.body)
+        if decision.answer is None or not 200 <= response.status_code < 300 or not body:
+            return response
+        spoiled = _spoiled(body, decision.answer)
+        out = Response(content=spoiled, status_code=response.status_code)
+        headers = [(k, v) for k, v in response.raw_headers if k.lower() not in (b"content-length", b"content-encoding")]
+        headers.append((b"content-length", str(len(spoiled)).encode()))
+        if decision.answer == "gzip":
+            headers.append((b"content-encoding", b"gzip"))
+        out.raw_headers = headers
+        with self._lock:
+            self._injected += 1
+        return out
+
+    def drip(self, response: Response, decision: FaultDecision) -> Response:
+        """``response`` sent at ``decision.drip_bytes_per_second`` (its headers at once, with the
+        full Content-Length), when the decision says so and there is a body to send."""
+        rate = decision.drip_bytes_per_second
+        body = bytes(response.body)
+        if not rate or not body:
+            return response
+        step = max(1, rate // 10)  # about ten sends a second
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for start in range(0, len(body), step):
+                await asyncio.sleep(step / rate)
+                yield body[start : start + step]
+
+        out = StreamingResponse(chunks(), status_code=response.status_code)
+        out.raw_headers = list(response.raw_headers)
+        with self._lock:
+            self._injected += 1
+        return out
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

@@ -1,8 +1,9 @@
-"""The one middleware in front of the vendor APIs: count, delay, fault, catch, sign.
+"""The one middleware in front of the vendor APIs: count, delay, fault, catch, sign, drip.
 
 Order matters: a request is counted before any fault so tests see every attempt; crashes become
-the addressed API's 500 envelope; PingID responses are signed last so the signature covers exactly
-the bytes that leave the process (including injected faults).
+the addressed API's 500 envelope; PingID responses are signed after any fault so the signature
+covers exactly the bytes that leave the process (spoiled answers included); a drip only slows how
+they leave.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ async def api_middleware(request: Request, call_next: CallNext) -> Response:
         response = await _run(request, call_next, api)
         if decision.status is not None:  # the write happened; the client never learns it
             response = generic_error(api, decision.status, method).response()
+        response = runtime.faults.spoil(response, decision)  # an answer fault: signed as it was sent
 
     if api is Api.PINGID:
         response = await pingid.sign_response(request, response)
-    return response
+    return runtime.faults.drip(response, decision)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -94,7 +96,17 @@ def test_fault_injection_envelopes(http: httpx.Client, pa: httpx.Client, p1: htt
     assert http.get("/_emulator/health").status_code == 200
     snapshot = http.get("/_emulator/faults").json()
     assert snapshot["injected"] == 6 and snapshot["probability"] == 1
-    assert set(snapshot) == {"probability", "statuses", "latencyMs", "afterCommit", "seed", "pathPattern", "injected"}
+    assert set(snapshot) == {
+        "probability",
+        "statuses",
+        "latencyMs",
+        "afterCommit",
+        "seed",
+        "pathPattern",
+        "answer",
+        "dripBytesPerSecond",
+        "injected",
+    }
 
     http.delete("/_emulator/faults")
     assert pa.get("/admin/applications").status_code == 200
@@ -140,8 +152,76 @@ def test_latency(http: httpx.Client, pa: httpx.Client) -> None:
     assert time.monotonic() - start < 0.3
 
 
+@pytest.mark.parametrize(
+    ("kind", "spoiled"),
+    [
+        ("empty", lambda body: body == b""),
+        ("truncated", lambda body: body.startswith(b'{"id":"SPOILT"') and not body.endswith(b"}")),
+        ("shape", lambda body: isinstance(json.loads(body), list) and json.loads(body)[0]["id"] == "SPOILT"),
+    ],
+)
+def test_answer_faults_spoil_success_answers_after_the_write(
+    http: httpx.Client, pa: httpx.Client, kind: str, spoiled: Callable[[bytes], bool]
+) -> None:
+    http.put("/_emulator/faults", json={"probability": 1, "answer": kind, "pathPattern": "^/powerauth/admin/app"})
+    r = pa.post("/admin/applications", json={"id": "SPOILT"})
+    assert r.status_code == 200 and spoiled(r.content), r.content
+    assert r.headers["content-length"] == str(len(r.content))
+    # an error answer is left as it is: only success answers are spoiled
+    err = pa.get("/admin/applications/NOPE")
+    assert err.status_code == 400 and err.json()["responseObject"]["code"] == "ERROR_ADMIN"
+    assert http.get("/_emulator/faults").json()["injected"] == 1
+    http.delete("/_emulator/faults")
+    assert pa.get("/admin/applications/SPOILT").json()["id"] == "SPOILT"  # the write was committed
+
+
+def test_gzip_answer_fault_cannot_be_decoded(http: httpx.Client, pa: httpx.Client) -> None:
+    http.put("/_emulator/faults", json={"probability": 1, "answer": ["gzip"]})
+    with pytest.raises(httpx.DecodingError):
+        pa.post("/admin/applications", json={"id": "ZIPPED"})
+    assert http.get("/_emulator/faults").json()["answer"] == ["gzip"]
+    http.delete("/_emulator/faults")
+    assert pa.get("/admin/applications/ZIPPED").status_code == 200
+
+
+def test_spoiled_pingid_answers_are_signed_as_sent(http: httpx.Client, pid: PingIdClient) -> None:
+    http.put("/_emulator/faults", json={"probability": 1, "answer": "truncated"})
+    r = pid.request("GET", pid.url())
+    assert r.status_code == 200 and r.content and not r.content.endswith(b"}")
+    assert pid.response_signature_ok(r)
+
+
+def test_answer_kinds_are_drawn_from_the_seeded_list(http: httpx.Client, pa: httpx.Client) -> None:
+    def run() -> list[int]:
+        http.put("/_emulator/faults", json={"probability": 0.5, "answer": ["empty", "shape"], "seed": 3})
+        return [len(pa.get("/admin/applications").content) for _ in range(12)]
+
+    first = run()
+    assert first == run()
+    assert {n for n in first} == {0, len(b'{"applications":[]}'), len(b'[{"applications":[]}]')}
+
+
+def test_drip_sends_the_answer_slowly_and_whole(http: httpx.Client, pa: httpx.Client) -> None:
+    whole = pa.get("/admin/applications").content
+    rate = len(whole) * 2  # the whole answer in about half a second, in about ten sends a second
+    http.put("/_emulator/faults", json={"probability": 1, "dripBytesPerSecond": rate})
+    start = time.monotonic()
+    with pa.stream("GET", "/admin/applications") as r:
+        chunks = list(r.iter_raw())
+    assert time.monotonic() - start >= 0.3
+    assert b"".join(chunks) == whole and len(chunks) > 1
+    assert http.get("/_emulator/faults").json()["injected"] == 1
+
+
 def test_fault_validation(http: httpx.Client) -> None:
     for body in (
+        {"answer": "garbled"},
+        {"answer": []},
+        {"answer": ["empty", 1]},
+        {"dripBytesPerSecond": 0},
+        {"dripBytesPerSecond": True},
+        {"dripBytesPerSecond": 1.5},
+        {"answer": "empty", "dripBytesPerSecond": 10},
         {"probability": 2},
         {"statuses": [200]},
         {"statuses": "500"},
@@ -215,9 +295,9 @@ def test_control_plane_rejects_non_loopback(tmp_path: Path) -> None:
         app = create_app(tmp_path)
         remote = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
         local = httpx.ASGITransport(app=app, client=("127.0.0.1", 4000))
-        async with httpx.AsyncClient(transport=remote, base_url="http://emu") as c:
+        async with httpx.AsyncClient(transport=remote, base_url="http://127.0.0.1") as c:
             denied = (await c.get("/_emulator/info")).status_code
-        async with httpx.AsyncClient(transport=local, base_url="http://emu", auth=PA_AUTH) as c:
+        async with httpx.AsyncClient(transport=local, base_url="http://127.0.0.1", auth=PA_AUTH) as c:
             allowed = (await c.get("/_emulator/info")).status_code
         return denied, allowed
 
