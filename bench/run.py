@@ -256,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     version = subprocess.run([str(engine / "pulumi"), "version"], capture_output=True, text=True).stdout.strip()
     tmp = Path(tempfile.mkdtemp(prefix="mfa-push-bench-"))
     log(f"work dir {tmp}; engine {version} in {engine}; N values {scaling}")
-    emu = Emulator.start(tmp / "emulator")
+    # Plain http, as the recorded figures were measured (bench.direct talks to it without TLS).
+    emu = Emulator.start(tmp / "emulator", tls=False)
     result: dict[str, Any] = {
         "machine": machine(),
         "params": {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -30,13 +31,18 @@ def free_port() -> int:
 
 @dataclass
 class Emulator:
+    """The emulator as a subprocess: over HTTPS with its own local CA (`tls`, the default, as
+    users run the provider), or over plain http for the tests of the `allowInsecureHttp` rule."""
+
     url: str
     proc: subprocess.Popen[bytes]
     log: Path
     info: dict[str, Any] = field(default_factory=dict)
+    #: How the harness's own calls verify the emulator: its CA, or True over plain http.
+    verify: ssl.SSLContext | bool = True
 
     @classmethod
-    def start(cls, data_dir: Path) -> Emulator:
+    def start(cls, data_dir: Path, tls: bool = True) -> Emulator:
         port = free_port()
         log = data_dir / "emulator.log"
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -48,25 +54,40 @@ class Emulator:
                 str(port),
                 "--data-dir",
                 str(data_dir),
+                *(["--tls"] if tls else []),
             ],
             stdout=open(log, "ab"),  # noqa: SIM115 - the subprocess owns it
             stderr=subprocess.STDOUT,
         )
-        url = f"http://127.0.0.1:{port}"
+        url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        ca_file = data_dir / "tls" / "ca.pem"  # made by the emulator at its first start
+        verify: ssl.SSLContext | bool = True
         for _ in range(200):
             try:
-                if httpx.get(f"{url}/_emulator/health", timeout=0.5).status_code == 200:
+                if tls and verify is True:
+                    verify = ssl.create_default_context(cafile=str(ca_file))
+                if httpx.get(f"{url}/_emulator/health", timeout=0.5, verify=verify).status_code == 200:
                     break
-            except httpx.HTTPError:
+            except (httpx.HTTPError, OSError):
                 pass
             if proc.poll() is not None:
                 raise RuntimeError(f"emulator exited: {log.read_text()}")
             time.sleep(0.05)
         else:
             raise RuntimeError("emulator did not start")
-        emu = cls(url, proc, log)
-        emu.info = httpx.get(f"{url}/_emulator/info").json()
+        emu = cls(url, proc, log, verify=verify)
+        emu.info = emu.call("GET", "/_emulator/info").json()
         return emu
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA to trust (`<api>:caBundle`), None over plain http."""
+        tls = self.info.get("tls")
+        return str(tls["caFile"]) if tls else None
+
+    def call(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """A call to the emulator (`/_emulator/...` or an API path), verified with its CA."""
+        return httpx.request(method, path if "://" in path else self.url + path, verify=self.verify, **kw)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -76,10 +97,10 @@ class Emulator:
             self.proc.kill()
 
     def reset(self) -> None:
-        httpx.post(f"{self.url}/_emulator/reset").raise_for_status()
+        self.call("POST", "/_emulator/reset").raise_for_status()
 
     def requests(self) -> dict[str, Any]:
-        return httpx.get(f"{self.url}/_emulator/requests").json()  # type: ignore[no-any-return]
+        return self.call("GET", "/_emulator/requests").json()  # type: ignore[no-any-return]
 
     def wait_for_call(self, route: str, timeout: float = 120) -> None:
         """Until the emulator has served `route` (e.g. `POST /powerauth/admin/applications`)."""
@@ -89,46 +110,51 @@ class Emulator:
         assert self.requests()["byRoute"].get(route), f"no {route} within {timeout} s"
 
     def zero(self) -> None:
-        httpx.delete(f"{self.url}/_emulator/requests").raise_for_status()
+        self.call("DELETE", "/_emulator/requests").raise_for_status()
 
     def faults(self, **settings: Any) -> None:
-        httpx.put(f"{self.url}/_emulator/faults", json=settings).raise_for_status()
+        self.call("PUT", "/_emulator/faults", json=settings).raise_for_status()
 
     def faults_state(self) -> dict[str, Any]:
-        return httpx.get(f"{self.url}/_emulator/faults").json()  # type: ignore[no-any-return]
+        return self.call("GET", "/_emulator/faults").json()  # type: ignore[no-any-return]
 
     def no_faults(self) -> None:
-        httpx.delete(f"{self.url}/_emulator/faults").raise_for_status()
+        self.call("DELETE", "/_emulator/faults").raise_for_status()
+
+    def settings(self, **changes: Any) -> None:
+        """`PUT /_emulator/settings` (partial), e.g. `tokenTtlSeconds=2`."""
+        self.call("PUT", "/_emulator/settings", json=changes).raise_for_status()
 
     # -- direct API reads for assertions --------------------------------------------
     def powerauth(self, method: str, path: str, **kw: Any) -> httpx.Response:
         pa = self.info["powerauth"]
-        return httpx.request(method, pa["baseUrl"] + path, auth=(pa["username"], pa["password"]), **kw)
+        return self.call(method, pa["baseUrl"] + path, auth=(pa["username"], pa["password"]), **kw)
 
     def pingone(self, method: str, path: str, **kw: Any) -> httpx.Response:
         p1 = self.info["pingone"]
-        tok = httpx.post(
+        tok = self.call(
+            "POST",
             f"{p1['authUrl']}/{p1['environmentId']}/as/token",
             data={"grant_type": "client_credentials"},
             auth=(p1["clientId"], p1["clientSecret"]),
         ).json()["access_token"]
-        return httpx.request(method, p1["apiUrl"] + path, headers={"Authorization": f"Bearer {tok}"}, **kw)
+        return self.call(method, p1["apiUrl"] + path, headers={"Authorization": f"Bearer {tok}"}, **kw)
 
     def config(self) -> dict[str, Any]:
-        """Stack config (plain) pointing the three APIs at this emulator."""
+        """Stack config (plain) pointing the three APIs at this emulator: over HTTPS, its CA as
+        each API's `caBundle`; over plain http, `allowInsecureHttp`."""
         pa, p1, pid = self.info["powerauth"], self.info["pingone"], self.info["pingid"]
+        trust = {"caBundle": self.ca_file} if self.ca_file else {"allowInsecureHttp": "true"}
         return {
             "powerauth:url": pa["baseUrl"],
             "powerauth:username": pa["username"],
-            "powerauth:allowInsecureHttp": "true",
             "pingone:apiUrl": p1["apiUrl"],
             "pingone:authUrl": p1["authUrl"],
             "pingone:clientId": p1["clientId"],
             "pingone:environmentId": p1["environmentId"],
-            "pingone:allowInsecureHttp": "true",
             "pingid:url": pid["baseUrl"],
             "pingid:accountId": pid["accountId"],
-            "pingid:allowInsecureHttp": "true",
+            **{f"{api}:{key}": value for api in ("powerauth", "pingone", "pingid") for key, value in trust.items()},
         }
 
     def secrets(self) -> dict[str, str]:
@@ -231,10 +257,18 @@ class Project:
         self.configure(stack, objects or {}, extra)
 
     def use_stack_file(self, stack: str) -> None:
-        """Take the repo's `Pulumi.<stack>.yaml` (secrets under the dev passphrase), aimed at this emulator."""
+        """Take the repo's `Pulumi.<stack>.yaml` (secrets under the dev passphrase), aimed at this emulator
+        (its port, and its CA where the stack's `caBundle` points)."""
         text = (ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text()
         port = self.emulator.url.rsplit(":", 1)[1]
-        (self.dir / "stacks" / f"Pulumi.{stack}.yaml").write_text(text.replace("127.0.0.1:8787", f"127.0.0.1:{port}"))
+        text = text.replace("127.0.0.1:8787", f"127.0.0.1:{port}")
+        if self.emulator.ca_file:
+            # The stack names the dev emulator's CA by a path relative to the project directory
+            # (.state/emulator/tls/ca.pem): this emulator's CA goes to that path in this project.
+            ca = self.dir / dev.STACK_CA_BUNDLE
+            ca.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(self.emulator.ca_file, ca)
+        (self.dir / "stacks" / f"Pulumi.{stack}.yaml").write_text(text)
         self.env["PULUMI_CONFIG_PASSPHRASE"] = dev.DEV_PASSPHRASE
         subprocess.run(
             [self.pulumi_bin, "stack", "init", stack, "--non-interactive"],

@@ -42,6 +42,15 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     emu.stop()
 
 
+@pytest.fixture(scope="session")
+def http_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """The emulator over plain http (the session's `emulator` serves HTTPS), for the tests of the
+    `allowInsecureHttp` rule."""
+    emu = Emulator.start(tmp_path_factory.mktemp("http-emulator"), tls=False)
+    yield emu
+    emu.stop()
+
+
 @pytest.fixture
 def project(tmp_path: Path, engine_bin: Path, emulator: Emulator) -> Project:
     # Every end-to-end test starts from the seed: objects left by another test must not clash.

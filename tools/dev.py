@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -31,6 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".state"
 DEV_PASSPHRASE = "mfa-push-dev-passphrase"  # noqa: S105 - the documented, public dev passphrase
 EMULATOR_PORT = int(os.environ.get("MFA_PUSH_EMULATOR_PORT", "8787"))
+EMULATOR_DATA = STATE / "emulator"
+#: The local CA the emulator makes at its first `serve --tls`; the example stacks name it as
+#: `<api>:caBundle` by this path relative to the project directory (where Pulumi.yaml is).
+EMULATOR_CA = EMULATOR_DATA / "tls" / "ca.pem"
+STACK_CA_BUNDLE = EMULATOR_CA.relative_to(ROOT).as_posix()
 POLICY_PACK = ROOT / "policies"
 
 
@@ -114,16 +120,24 @@ def pulumi(
 
 
 # ---- emulator -----------------------------------------------------------------------
+def _fetch(request: urllib.request.Request | str, timeout: float) -> Any:
+    """JSON from the local emulator: straight to loopback (never through a proxy of the
+    environment), trusting the emulator's CA once it has made it."""
+    context = ssl.create_default_context(cafile=str(EMULATOR_CA)) if EMULATOR_CA.exists() else None
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context))
+    with opener.open(request, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
 def _get(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
-            return json.loads(resp.read())  # type: ignore[no-any-return]
+        return _fetch(url, timeout)  # type: ignore[no-any-return]
     except (urllib.error.URLError, OSError, ValueError):
         return None
 
 
 def emulator_url(port: int = EMULATOR_PORT) -> str:
-    return f"http://127.0.0.1:{port}"
+    return f"https://127.0.0.1:{port}"
 
 
 def _port_open(port: int) -> bool:
@@ -142,6 +156,11 @@ def ensure_emulator(port: int = EMULATOR_PORT) -> str:
         print(f"emulator: reusing the one running at {url}")
         return url
     if _port_open(port):
+        if _get(f"http://127.0.0.1:{port}/_emulator/health"):
+            raise SetupError(
+                f"the emulator on port {port} serves plain http (it was started before the dev stack moved "
+                "to HTTPS): stop it (`make emulator-stop`, or end its process) and run this again."
+            )
         raise SetupError(
             f"port {port} on 127.0.0.1 is in use by another program, not the emulator: stop it, "
             "or choose another port with MFA_PUSH_EMULATOR_PORT=N."
@@ -155,7 +174,8 @@ def ensure_emulator(port: int = EMULATOR_PORT) -> str:
             "--port",
             str(port),
             "--data-dir",
-            str(STATE / "emulator"),
+            str(EMULATOR_DATA),
+            "--tls",
         ],
         stdout=log,
         stderr=log,
@@ -468,9 +488,7 @@ def summary(url: str) -> None:
         return
 
     def call(u: str, headers: dict[str, str]) -> Any:
-        req = urllib.request.Request(u, headers=headers)  # noqa: S310 - loopback only
-        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
-            return json.loads(resp.read())
+        return _fetch(urllib.request.Request(u, headers=headers), 5)  # noqa: S310 - loopback only
 
     pa = info["powerauth"]
     auth = base64.b64encode(f"{pa['username']}:{pa['password']}".encode()).decode()
@@ -495,13 +513,11 @@ def _ping_summary(info: dict[str, Any]) -> None:
     req = urllib.request.Request(  # noqa: S310 - loopback only
         f"{p1['authUrl']}/{p1['environmentId']}/as/token", data=form, headers={"Authorization": f"Basic {basic}"}
     )
-    with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
-        token = json.loads(resp.read())["access_token"]
+    token = _fetch(req, 5)["access_token"]
     for app_id in p1["applicationIds"]:
         url = f"{p1['apiUrl']}/environments/{p1['environmentId']}/applications/{app_id}/pushCredentials"
         req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
-        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
-            creds = json.loads(resp.read())["_embedded"]["pushCredentials"]
+        creds = _fetch(req, 5)["_embedded"]["pushCredentials"]
         print(f"  PingOne application {app_id}: push credentials {[c['type'] for c in creds] or 'none'}")
     pid = info["pingid"]
     from pulumi_mfa_push import _settings
@@ -514,7 +530,7 @@ def _ping_summary(info: dict[str, Any]) -> None:
             "pingid:accountId": pid["accountId"],
             "pingid:apiKey": pid["apiKey"],
             "pingid:token": pid["token"],
-            "pingid:allowInsecureHttp": "true",
+            "pingid:caBundle": str(EMULATOR_CA),
         }
     )
     apps = list_applications(pingid.api())

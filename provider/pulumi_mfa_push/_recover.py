@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import _settings, registry
+from . import _settings, _tls, registry
 from ._errors import ProviderError
 
 #: Pulumi's marker for a secret value in `stack export --show-secrets`.
@@ -96,6 +96,7 @@ def recover(stack: str, cwd: Path | None = None, env: dict[str, str] | None = No
     if not pending:
         return ["no pending operations: nothing to recover"]
     _load_settings(pulumi)
+    _tls.use_project_dir(cwd)  # relative settings (caBundle) are the project's, not ours
     plain = json.loads(pulumi.run("stack", "export", "--show-secrets"))
     plain_inputs = {
         op["resource"]["urn"]: _unwrap(op["resource"].get("inputs", {}))

@@ -29,9 +29,23 @@ def _context(pem: str | None) -> ssl.SSLContext:
     return context
 
 
+#: The project a tool runs providers for outside Pulumi (`mfa-push recover --cwd DIR`).
+_project: Path | None = None
+
+
+def use_project_dir(path: Path) -> None:
+    """Read relative `caBundle` paths from `path`: for tools that run providers on a project's
+    stack config from another working directory."""
+    global _project
+    _project = path.resolve()
+
+
 def project_dir(start: Path | None = None) -> Path:
-    """Where a relative `caBundle` path is read from: the nearest directory with Pulumi.yaml
-    (or Pulumi.yml) from `start` (the working directory) upwards, else `start` itself."""
+    """Where a relative `caBundle` path is read from: the project a tool named
+    (`use_project_dir`), else the nearest directory with Pulumi.yaml (or Pulumi.yml) from
+    `start` (the working directory) upwards, else `start` itself."""
+    if start is None and _project is not None:
+        return _project
     here = (start or Path.cwd()).resolve()
     for directory in (here, *here.parents):
         if (directory / "Pulumi.yaml").is_file() or (directory / "Pulumi.yml").is_file():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx
 from _harness import Project
 from _material import apns_p8, forms, service_account
 
@@ -115,7 +114,7 @@ def test_pingone_credentials_lifecycle(project: Project) -> None:
 
 def test_token_expiry_in_the_middle_of_a_deployment(project: Project) -> None:
     emu = project.emulator
-    httpx.put(f"{emu.url}/_emulator/settings", json={"tokenTtlSeconds": 2}).raise_for_status()
+    emu.settings(tokenTtlSeconds=2)
     try:
         emu.faults(probability=0, latencyMs=700, pathPattern="/pingone/v1/")
         per_type: dict[str, dict[str, Any]] = {
@@ -136,7 +135,7 @@ def test_token_expiry_in_the_middle_of_a_deployment(project: Project) -> None:
         emu.no_faults()
         project.destroy()
     finally:
-        httpx.put(f"{emu.url}/_emulator/settings", json={"tokenTtlSeconds": 3600})
+        emu.settings(tokenTtlSeconds=3600)
         emu.no_faults()
 
 

@@ -161,6 +161,18 @@ def test_a_relative_ca_bundle_is_read_from_the_project_directory(
     assert _api(site.url, "certs/ca.pem").request("GET", "/x", idempotent=True).status_code == 200
 
 
+def test_a_tool_outside_pulumi_names_the_project_directory(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mfa-push recover --cwd DIR` runs providers from another working directory."""
+    (tmp_path / "project" / "certs").mkdir(parents=True)
+    (tmp_path / "project" / "certs" / "ca.pem").write_bytes(site.ca_file.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_tls, "_project", None)
+    _tls.use_project_dir(tmp_path / "project")
+    assert _api(site.url, "certs/ca.pem").request("GET", "/x", idempotent=True).status_code == 200
+
+
 def test_one_context_per_distinct_bundle(site: Site) -> None:
     pem = site.ca_file.read_text()
     assert _tls.context(str(site.ca_file), "a:caBundle") is _tls.context(pem, "b:caBundle")
