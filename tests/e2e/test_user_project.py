@@ -209,6 +209,9 @@ def test_a_team_project_outside_the_repository(tmp_path: Path, venv: Path, emula
     user.pulumi("up", "--yes", "--skip-preview")
     assert len(user.callbacks()) == 1, user.callbacks()
     assert len(user.credentials(env_id, app_id)) == 1
+    # The fully-qualified name of the same stack works too (nothing is pending any more).
+    again = _run([str(venv / "bin" / "mfa-push"), "recover", "organization/mobile-auth/dev"], cwd=root, env=user.env)
+    assert "nothing to recover" in again.stdout
     state = json.loads(user.pulumi("stack", "export").stdout)
     assert not state["deployment"].get("pending_operations")
     assert "hook-Password-0042" not in json.dumps(state)
