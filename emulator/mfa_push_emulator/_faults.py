@@ -20,6 +20,7 @@ import re2  # type: ignore[import-untyped,unused-ignore]
 from starlette.responses import Response, StreamingResponse
 
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HTTP_METHODS = MUTATING_METHODS | {"GET", "HEAD"}
 #: How an answer fault spoils a success answer's body (``answer``).
 ANSWER_FAULTS = ("empty", "truncated", "shape", "gzip")
 ANSWER_SETTINGS = ("answer", "dripBytesPerSecond")
@@ -62,11 +63,22 @@ class FaultConfig:
     answers: tuple[str, ...] = ()
     #: Or: the answer is sent at this many bytes per second.
     drip_bytes_per_second: int = 0
+    #: The methods faulted (all when empty).
+    methods: tuple[str, ...] = ()
 
     @classmethod
     def from_wire(cls, body: dict[str, Any]) -> FaultConfig:
         """Validate a ``PUT /_emulator/faults`` body; raises ``ValueError`` with a readable reason."""
-        known = {"probability", "statuses", "latencyMs", "afterCommit", "seed", "pathPattern", *ANSWER_SETTINGS}
+        known = {
+            "probability",
+            "statuses",
+            "latencyMs",
+            "afterCommit",
+            "seed",
+            "pathPattern",
+            "methods",
+            *ANSWER_SETTINGS,
+        }
         unknown = set(body) - known
         if unknown:
             raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
@@ -96,6 +108,9 @@ class FaultConfig:
                 raise ValueError("pathPattern must be a string")
             regex = compile_path_pattern(pattern)
         answers, drip = _answer_faults(body)
+        methods = body.get("methods", [])
+        if not isinstance(methods, list) or any(m not in HTTP_METHODS for m in methods):
+            raise ValueError(f"methods must be a list of HTTP methods ({', '.join(sorted(HTTP_METHODS))})")
         return cls(
             float(p),
             tuple(statuses),
@@ -106,6 +121,7 @@ class FaultConfig:
             regex,
             answers=answers,
             drip_bytes_per_second=drip,
+            methods=tuple(methods),
         )
 
     def to_wire(self) -> dict[str, Any]:
@@ -118,9 +134,12 @@ class FaultConfig:
             "pathPattern": self.path_pattern,
             "answer": list(self.answers) or None,
             "dripBytesPerSecond": self.drip_bytes_per_second or None,
+            "methods": list(self.methods),
         }
 
-    def applies_to(self, path: str) -> bool:
+    def applies_to(self, method: str, path: str) -> bool:
+        if self.methods and method.upper() not in self.methods:
+            return False
         return self._regex is None or self._regex.search(path) is not None
 
 
@@ -186,7 +205,7 @@ class FaultInjector:
 
     def decide(self, method: str, path: str) -> FaultDecision:
         cfg = self._config
-        if not cfg.applies_to(path):  # outside the lock: one slow match never holds up others
+        if not cfg.applies_to(method, path):  # outside the lock: one slow match never holds up others
             return FaultDecision(0, None, False)
         with self._lock:
             cfg = self._config

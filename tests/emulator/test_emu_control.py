@@ -105,6 +105,7 @@ def test_fault_injection_envelopes(http: httpx.Client, pa: httpx.Client, p1: htt
         "pathPattern",
         "answer",
         "dripBytesPerSecond",
+        "methods",
         "injected",
     }
 
@@ -175,6 +176,13 @@ def test_answer_faults_spoil_success_answers_after_the_write(
     assert pa.get("/admin/applications/SPOILT").json()["id"] == "SPOILT"  # the write was committed
 
 
+def test_faults_can_be_scoped_to_methods(http: httpx.Client, pa: httpx.Client) -> None:
+    http.put("/_emulator/faults", json={"probability": 1, "answer": "empty", "methods": ["POST"]})
+    assert pa.post("/admin/applications", json={"id": "ONLY_POST"}).content == b""
+    assert pa.get("/admin/applications/ONLY_POST").json()["id"] == "ONLY_POST"
+    assert http.get("/_emulator/faults").json()["methods"] == ["POST"]
+
+
 def test_gzip_answer_fault_cannot_be_decoded(http: httpx.Client, pa: httpx.Client) -> None:
     http.put("/_emulator/faults", json={"probability": 1, "answer": ["gzip"]})
     with pytest.raises(httpx.DecodingError):
@@ -222,6 +230,9 @@ def test_fault_validation(http: httpx.Client) -> None:
         {"dripBytesPerSecond": True},
         {"dripBytesPerSecond": 1.5},
         {"answer": "empty", "dripBytesPerSecond": 10},
+        {"methods": "POST"},
+        {"methods": ["post"]},
+        {"methods": ["BREW"]},
         {"probability": 2},
         {"statuses": [200]},
         {"statuses": "500"},
