@@ -82,6 +82,19 @@ def pingid_sign(canonical: str, account_id: str, token: str, api_key_b64: str) -
 
 def pingid_verify(jws: str, canonical: str, api_key_b64: str) -> dict[str, Any] | None:
     """The JWS header if the signature and ``data`` claim match ``canonical``; otherwise ``None``."""
+    signed = pingid_signed_data(jws, api_key_b64)
+    if signed is None or not pingid_data_matches(signed[1], canonical):
+        return None
+    return signed[0]
+
+
+def pingid_data_matches(data: str, canonical: str) -> bool:
+    return secrets.compare_digest(data, sha256_hex(canonical.encode("utf-8")))
+
+
+def pingid_signed_data(jws: str, api_key_b64: str) -> tuple[dict[str, Any], str] | None:
+    """``(header, data claim)`` when the JWS is signed with ``api_key_b64``, else ``None``: the
+    sender knows the key, checked before the request body (which ``data`` hashes) is read."""
     try:
         header = jwt.get_unverified_header(jws)
         if header.get("alg") != "HS256" or header.get("jwt_version") != "v4":
@@ -94,7 +107,6 @@ def pingid_verify(jws: str, canonical: str, api_key_b64: str) -> dict[str, Any] 
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
-    expected = sha256_hex(canonical.encode("utf-8"))
-    if not isinstance(payload, dict) or not secrets.compare_digest(str(payload.get("data", "")), expected):
+    if not isinstance(payload, dict):
         return None
-    return dict(header)
+    return dict(header), str(payload.get("data", ""))

@@ -154,6 +154,7 @@ _REASONS = {
     405: "Method Not Allowed",
     408: "Request Timeout",
     409: "Conflict",
+    413: "Content Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -216,4 +217,15 @@ def generic_error(api: Api, status: int, method: str = "GET") -> ApiError:
         err = _pingone_generic(status, method)
     if status == 429:
         err.headers["Retry-After"] = "1"
+    return err
+
+
+def refusal(api: Api | None, status: int, message: str, method: str = "GET") -> ApiError:
+    """A refusal said in ``message``, in the addressed API's envelope for ``status`` (the control
+    plane and docs: ``{"error": message}``)."""
+    if api is None:
+        return ApiError(status, {"error": message})
+    err = generic_error(api, status, method)
+    inner = err.body["responseObject"] if api is Api.POWERAUTH else err.body
+    inner["message"] = message
     return err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from mfa_push_emulator import control, pingid, pingone, powerauth
@@ -24,6 +25,7 @@ from mfa_push_emulator._errors import (
     pingone_invalid,
     powerauth_request_error,
 )
+from mfa_push_emulator._guard import DEFAULT_MAX_BODY_BYTES, Guard, HostPolicy
 from mfa_push_emulator._middleware import api_middleware
 from mfa_push_emulator._runtime import Runtime
 from mfa_push_emulator._seed import ensure_seeded
@@ -57,6 +59,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return generic_error(api, exc.status_code, request.method).response()
 
 
+async def _disconnected(request: Request, exc: Exception) -> Response:
+    """The client left, or the body passed the size limit and the 413 is already sent (``_guard``):
+    nobody reads this answer, and it is no crash to log."""
+    return Response(status_code=400)
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     """Handlers parse bodies themselves; this only guards against FastAPI's 422 ever leaking."""
     api = api_for_path(request.url.path)
@@ -70,10 +78,17 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    data_dir: Path | str | None = None, settings: Settings | None = None, tls: TlsFiles | None = None
+    data_dir: Path | str | None = None,
+    settings: Settings | None = None,
+    tls: TlsFiles | None = None,
+    *,
+    allowed_hosts: Iterable[str] = (),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """Build the emulator over the SQLite file in ``data_dir`` (seeded on first use); ``tls`` is
-    what the server serves HTTPS with, for ``/_emulator/info`` to name the CA."""
+    what the server serves HTTPS with, for ``/_emulator/info`` to name the CA. Host names other
+    than loopback ones are answered only when in ``allowed_hosts`` (``*``: any); request bodies
+    over ``max_body_bytes`` are refused with 413."""
     store = Store(Path(data_dir) if data_dir is not None else default_data_dir())
     with store.transaction() as tx:
         ensure_seeded(tx)
@@ -97,7 +112,9 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ClientDisconnect, _disconnected)
     app.middleware("http")(api_middleware)
+    app.add_middleware(Guard, hosts=HostPolicy.of(allowed_hosts), max_body_bytes=max_body_bytes)  # outermost
     api_routers = (powerauth.router, pingone.auth_router, pingone.env_router, pingone.router, pingid.router)
     # Kept for the request counters: FastAPI wraps included routers, hiding route templates.
     app.state.api_routes = [route for router in api_routers for route in router.routes]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib.util
+import os
 import socket
 import ssl
 import sys
@@ -20,6 +21,10 @@ EXTRA_MODULES = ("fastapi", "uvicorn", "platformdirs", "re2")
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+#: More host names to answer for, besides loopback ones: comma- or space-separated.
+ALLOW_HOSTS_ENV = "MFA_PUSH_EMULATOR_ALLOW_HOSTS"
+WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")  # noqa: S104 - names, compared with --host
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +49,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--tls-cert", type=Path, default=None, help="serve HTTPS with this PEM certificate (chain)")
     serve.add_argument("--tls-key", type=Path, default=None, help="the PEM private key of --tls-cert")
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "also answer requests whose Host is NAME (repeatable; '*' for any, which gives up the protection "
+            f"against DNS rebinding); loopback names always are, and so is --host unless it is a wildcard; "
+            f"env {ALLOW_HOSTS_ENV} adds more, comma-separated"
+        ),
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        metavar="N",
+        help=f"refuse request bodies over N bytes with 413 (default {DEFAULT_MAX_BODY_BYTES})",
+    )
     return parser
+
+
+def allowed_hosts(args: argparse.Namespace) -> list[str]:
+    """--allow-host names, the env's, and --host itself when it names one address."""
+    names = list(args.allow_host) + os.environ.get(ALLOW_HOSTS_ENV, "").replace(",", " ").split()
+    if args.host not in WILDCARD_ADDRESSES:
+        names.append(args.host)
+    return names
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -127,7 +158,7 @@ def serve(args: argparse.Namespace) -> int:
             print(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     settings = Settings(service_base_url=args.service_base_url, token_ttl_seconds=args.token_ttl_seconds)
-    app = create_app(data_dir, settings, tls=tls)
+    app = create_app(data_dir, settings, tls=tls, allowed_hosts=allowed_hosts(args), max_body_bytes=args.max_body_bytes)
     host = f"[{args.host}]" if ":" in args.host else args.host
     scheme = "https" if tls else "http"
     trust = f", CA: {tls.ca}" if tls and tls.ca else ""
@@ -165,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         if args.token_ttl_seconds < 1:
             print("--token-ttl-seconds must be a positive integer", file=sys.stderr)
+            return 2
+        if args.max_body_bytes < 1:
+            print("--max-body-bytes must be a positive integer", file=sys.stderr)
             return 2
         return serve(args)
     return 2  # pragma: no cover - argparse enforces the subcommand

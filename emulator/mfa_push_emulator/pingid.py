@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from mfa_push_emulator._crypto import pingid_canonical, pingid_sign, pingid_verify
+from mfa_push_emulator._crypto import pingid_canonical, pingid_data_matches, pingid_sign, pingid_signed_data
 from mfa_push_emulator._errors import ApiError, pingid_error, pingid_unauthorized
 from mfa_push_emulator._http import doc_body
 from mfa_push_emulator._runtime import base_url, get_runtime
@@ -67,20 +67,20 @@ async def _require_signature(request: Request) -> None:
         account = tx.get("pid_account", account_id)
     if account is None:
         raise pingid_unauthorized()
-    body = await request.body()
-    jws = header[len(AUTH_SCHEME) :].strip()
-    claims = None
-    for path in _paths(request):
-        claims = pingid_verify(jws, _canonical(request, body, path), account["apiKey"])
-        if claims is not None:
-            request.state.pingid_path = path  # sign the response over the same path form
-            break
+    # The key, the account and the token first: a sender without them never has its body read.
+    signed = pingid_signed_data(header[len(AUTH_SCHEME) :].strip(), account["apiKey"])
     if (
-        claims is None
-        or str(claims.get("account_id", "")).lower() != account["accountId"]
-        or claims.get("token") != account["token"]
+        signed is None
+        or str(signed[0].get("account_id", "")).lower() != account["accountId"]
+        or signed[0].get("token") != account["token"]
     ):
         raise pingid_unauthorized()
+    body = await request.body()
+    for path in _paths(request):
+        if pingid_data_matches(signed[1], _canonical(request, body, path)):
+            request.state.pingid_path = path  # sign the response over the same path form
+            return
+    raise pingid_unauthorized()
 
 
 async def sign_response(request: Request, response: Response) -> Response:

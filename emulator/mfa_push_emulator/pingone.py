@@ -69,6 +69,18 @@ def _oauth_error(status: int, error: str, description: str) -> ApiError:
 auth_router = APIRouter(prefix=AUTH_PREFIX, tags=["PingOne auth"])
 
 
+def _client(tx: Tx, env_id: str, client_id: str, client_secret: str) -> Doc:
+    """The worker app these credentials authenticate, in ``env_id``; else 401 ``invalid_client``."""
+    client = tx.get("p1_client", client_id) if client_id else None
+    if (
+        client is None
+        or client["environmentId"] != env_id.lower()
+        or not secrets.compare_digest(str(client["clientSecret"]).encode(), client_secret.encode())
+    ):
+        raise _oauth_error(401, "invalid_client", "Client authentication failed.")
+    return client
+
+
 @auth_router.post(
     "/{envId}/as/token",
     openapi_extra={
@@ -89,28 +101,25 @@ auth_router = APIRouter(prefix=AUTH_PREFIX, tags=["PingOne auth"])
     },
 )
 async def issue_token(request: Request, envId: str) -> JSONResponse:
-    """OAuth 2 client credentials; the token really expires after ``tokenTtlSeconds``."""
+    """OAuth 2 client credentials; the token really expires after ``tokenTtlSeconds``. Credentials
+    in an HTTP Basic header are checked before the body is read (a bad client never sends it)."""
+    runtime = get_runtime(request)
+    creds = basic_credentials(request)
+    if creds is not None:
+        client_id, client_secret = unquote(creds[0]), unquote(creds[1])
+        with runtime.store.transaction() as tx:
+            _client(tx, envId, client_id, client_secret)
     raw = await request.body()
     try:
         form = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
         form = {}
-    creds = basic_credentials(request)
-    if creds is not None:
-        client_id, client_secret = unquote(creds[0]), unquote(creds[1])
-    else:
+    if creds is None:
         client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
-    runtime = get_runtime(request)
     ttl = runtime.settings.token_ttl_seconds
     now = time.time()
     with runtime.store.transaction() as tx:
-        client = tx.get("p1_client", client_id) if client_id else None
-        if (
-            client is None
-            or client["environmentId"] != envId.lower()
-            or not secrets.compare_digest(str(client["clientSecret"]).encode(), client_secret.encode())
-        ):
-            raise _oauth_error(401, "invalid_client", "Client authentication failed.")
+        client = _client(tx, envId, client_id, client_secret)
         grant = form.get("grant_type")
         if not grant:
             raise _oauth_error(400, "invalid_request", "The request is missing the grant_type parameter.")
