@@ -15,7 +15,7 @@ from pydantic import AfterValidator, StringConstraints
 from .. import _paths as paths
 from .._errors import ApiError, ProviderError
 from .._provider import DynamicResource, SchemaProvider, create_once, warn
-from .._schema import UNKNOWN, Schema, prop
+from .._schema import Schema, is_unknown, prop
 from .._validators import P8Key, PrintableToken, ServiceAccountJson, Uuid, printable
 from . import _client
 
@@ -164,7 +164,7 @@ class PushCredentialProvider(SchemaProvider[PushCredentialInputs]):
 
     def check_more(self, inputs: dict[str, Any]) -> list[tuple[str, str]]:
         kind = inputs.get("type")
-        if not isinstance(kind, str) or kind == UNKNOWN or kind not in FIELDS_BY_TYPE:
+        if not isinstance(kind, str) or is_unknown(kind) or kind not in FIELDS_BY_TYPE:
             return []
         failures = []
         for field in FIELDS_BY_TYPE[kind]:
@@ -181,7 +181,7 @@ class PushCredentialProvider(SchemaProvider[PushCredentialInputs]):
         # application can only be created once the old one is gone. Any other replacement creates
         # first, so the application is never without a credential.
         same = ("environment_id", "application_id", "type")
-        return all(news.get(k) == UNKNOWN or news.get(k) == olds.get(k) for k in same)
+        return all(is_unknown(news.get(k)) or news.get(k) == olds.get(k) for k in same)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         inputs = self.inputs_of(props)
