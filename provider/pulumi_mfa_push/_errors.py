@@ -46,9 +46,16 @@ class Unreachable(TransportFailure):
     sent, and trying again within seconds would not help."""
 
 
+class MalformedAnswer(ProviderError):
+    """A success answer whose body is not what the API sends (empty, cut short, not JSON, of
+    another shape, undecodable): the call may well have happened, but its answer is as good as lost."""
+
+
 def answer_may_be_lost(err: Exception) -> bool:
     """A non-idempotent call failed in a way that says nothing about whether it happened:
-    the server may have acted before the answer was lost or refused for a passing reason."""
+    the server may have acted before the answer was lost or spoiled, or refused for a passing reason."""
     if isinstance(err, Unreachable):
         return False
-    return isinstance(err, TransportFailure) or (isinstance(err, ApiError) and (err.status >= 500 or err.status == 429))
+    if isinstance(err, TransportFailure | MalformedAnswer):
+        return True
+    return isinstance(err, ApiError) and (err.status >= 500 or err.status == 429)

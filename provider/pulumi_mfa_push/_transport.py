@@ -1,12 +1,13 @@
 """One pooled HTTP client per API per process, with retries that honour Retry-After.
 
-Idempotent calls are retried on connect errors, timeouts, 429 and 5xx; non-idempotent
-creates are never retried here: the resource reconciles them (finds what a lost response
-created) before trying again."""
+Idempotent calls are retried on connect errors, timeouts, 429, 5xx and malformed answers;
+non-idempotent creates are never retried here: the resource reconciles them (finds what a lost
+or malformed response created) before trying again. Every answer's body is parsed by `read_json`."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import random
 import socket
 import threading
@@ -20,7 +21,7 @@ import httpx
 import tenacity
 
 from . import _tls
-from ._errors import ApiError, ProviderError, TransportFailure, Unreachable
+from ._errors import ApiError, MalformedAnswer, ProviderError, TransportFailure, Unreachable
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ErrorParser = Callable[[httpx.Response], tuple[str, str, str]]
@@ -82,6 +83,34 @@ def check_url(api: str, url: str, allow_insecure_loopback: bool, setting: str | 
     return url.rstrip("/")
 
 
+def read_json(content: bytes) -> Any:
+    """The JSON value of an answer's body: the one way answers are parsed. A body that is not
+    JSON raises ValueError saying what is wrong with it, never quoting it (it may hold secrets)."""
+    if not content.strip():
+        raise ValueError("an empty body")
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
+    except UnicodeDecodeError:
+        raise ValueError("a body that is not UTF-8 text") from None
+    except ValueError:
+        raise ValueError("a body that is not valid JSON (cut short?)") from None
+
+
+def error_body(response: httpx.Response) -> dict[str, Any] | None:
+    """The JSON object of an error answer, or None when it has none: the error parsers read what
+    they can and fall back on the status."""
+    try:
+        body = read_json(response.content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+_JSON_KINDS = {list: "a JSON array", str: "a JSON string", bool: "a JSON boolean", type(None): "JSON null"}
+
+
 class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(response.status_code)
@@ -106,7 +135,7 @@ def unreachable(exc: Exception) -> str | None:
 
 
 def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, _RetryableStatus):
+    if isinstance(exc, _RetryableStatus | MalformedAnswer):
         return True
     return isinstance(exc, httpx.TransportError) and unreachable(exc) is None and _tls.refusal(exc) is None
 
@@ -196,19 +225,70 @@ class Api:
         deadline: float | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Send one call; retry it only when it is idempotent. Raise ApiError on an error answer."""
+        """Send one call; retry it only when it is idempotent. Raise ApiError on an error answer.
+        For calls whose answer is not read (its body is not checked); see `call` and `exchange`."""
+        response, _ = self.exchange(
+            method,
+            path,
+            idempotent=idempotent,
+            ok=ok,
+            require=None,
+            sign=sign,
+            verify=verify,
+            deadline=deadline,
+            **kwargs,
+        )
+        return response
 
-        def once() -> httpx.Response:
+    def call(
+        self, method: str, path: str, *, idempotent: bool, require: tuple[str, ...] = (), **kwargs: Any
+    ) -> dict[str, Any]:
+        """Send one call whose answer is a success holding a JSON object (with the keys `require`
+        names), and return that object, checked (see `exchange`)."""
+        _, body = self.exchange(method, path, idempotent=idempotent, ok=(200, 201), require=require, **kwargs)
+        if body is None:
+            raise AssertionError("exchange() returns the object of every success answer")
+        return body
+
+    def exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool,
+        ok: tuple[int, ...] = (200, 201),
+        require: tuple[str, ...] | None = (),
+        sign: Callable[[httpx.Request], None] | None = None,
+        verify: Callable[[httpx.Request, httpx.Response], None] | None = None,
+        deadline: float | None = None,
+        **kwargs: Any,
+    ) -> tuple[httpx.Response, dict[str, Any] | None]:
+        """Send one call; retry it only when it is idempotent. Raise ApiError on an answer whose
+        status is not in `ok`. Return the answer and, for a success, its JSON object.
+
+        A success answer must hold a JSON object with the keys in `require` (None: not read). One
+        that does not, or whose body cannot be decoded, is a MalformedAnswer, one line naming the
+        API, the call and what is wrong: an idempotent call is sent again (within the deadline), a
+        create is not, and `create_once` looks for what it made, as after a lost answer."""
+
+        def once() -> tuple[httpx.Response, dict[str, Any] | None]:
             request = self.build(method, path, **kwargs)
             if sign is not None:
                 sign(request)
-            response = self.send(request)
-            response.read()
+            try:
+                response = self.send(request)
+                response.read()
+            except httpx.DecodingError:
+                raise self.malformed(
+                    method, path, "a body that cannot be decoded as its Content-Encoding says"
+                ) from None
             if idempotent and response.status_code in RETRY_STATUSES:
                 raise _RetryableStatus(response)
             if verify is not None and response.status_code < 500:
                 verify(request, response)
-            return response
+            if require is not None and response.is_success and response.status_code in ok:
+                return response, self.answer_object(method, path, response, require)
+            return response, None
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_retryable) if idempotent else tenacity.retry_if_exception_type(()),
@@ -217,14 +297,35 @@ class Api:
             reraise=True,
         )
         try:
-            response = retrying(once)
+            response, body = retrying(once)
         except _RetryableStatus as exc:
-            response = exc.response
+            response, body = exc.response, None
         except httpx.TransportError as exc:
             raise self.failed(method, path, exc) from None
         if response.status_code not in ok:
             raise self.refused(method, path, response)
-        return response
+        return response, body
+
+    def answer_object(
+        self, method: str, path: str, response: httpx.Response, require: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """The JSON object of a success answer, with the keys `require` names; else MalformedAnswer."""
+        try:
+            body = read_json(response.content)
+        except ValueError as exc:
+            raise self.malformed(method, path, str(exc), response.status_code) from None
+        if not isinstance(body, dict):
+            kind = _JSON_KINDS.get(type(body), "a JSON number")
+            raise self.malformed(method, path, f"{kind} where a JSON object was expected", response.status_code)
+        missing = [key for key in require if body.get(key) in (None, "")]
+        if missing:
+            raise self.malformed(method, path, f"an object without {', '.join(missing)}", response.status_code)
+        return body
+
+    def malformed(self, method: str, path: str, why: str, status: int | None = None) -> MalformedAnswer:
+        """One line for a success answer that is not what the API sends; it never quotes the body."""
+        answered = f"answered HTTP {status}" if status is not None else "answered"
+        return MalformedAnswer(f"{self.name} API: {method} {path} {answered} with {why}")
 
     def failed(self, method: str, path: str, exc: httpx.TransportError) -> TransportFailure:
         """One line for a call that got no answer; for a host that cannot be reached, its

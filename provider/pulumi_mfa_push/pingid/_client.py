@@ -43,11 +43,8 @@ _HINTS = {
 def parse_error(response: httpx.Response) -> tuple[str, str, str]:
     """`{"id","code","message","target"?,"details"?:[{"code","message"?,"target"?}]}`."""
     hint = _HINTS.get(response.status_code, "")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = _transport.error_body(response)
+    if body is None:
         return "", response.reason_phrase, hint
     parts = []
     if body.get("target"):
@@ -64,11 +61,8 @@ def parse_error(response: httpx.Response) -> tuple[str, str, str]:
 
 def error_codes(response: httpx.Response) -> list[str]:
     """The top-level and `details[].code` codes of an error answer (e.g. UNIQUE_VALUE_REQUIRED)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return []
-    if not isinstance(body, dict):
+    body = _transport.error_body(response)
+    if body is None:
         return []
     codes = [str(body["code"])] if body.get("code") else []
     codes += [str(i["code"]) for i in body.get("details") or [] if isinstance(i, dict) and i.get("code")]
@@ -157,8 +151,22 @@ class Client:
     def request(
         self, method: str, path: str, *, idempotent: bool, ok: tuple[int, ...] = (200, 201), **kwargs: Any
     ) -> httpx.Response:
-        """`_transport.Api.request` for a path under the account."""
-        return self.transport.request(
+        """`_transport.Api.request` for a path under the account (an answer that is not read)."""
+        response, _ = self.exchange(method, path, idempotent=idempotent, ok=ok, require=None, **kwargs)
+        return response
+
+    def call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> dict[str, Any]:
+        """`_transport.Api.call` for a path under the account: the answer's JSON object, checked."""
+        _, body = self.exchange(method, path, idempotent=idempotent, **kwargs)
+        if body is None:
+            raise AssertionError("exchange() returns the object of every success answer")
+        return body
+
+    def exchange(
+        self, method: str, path: str, *, idempotent: bool, ok: tuple[int, ...] = (200, 201), **kwargs: Any
+    ) -> tuple[httpx.Response, dict[str, Any] | None]:
+        """`_transport.Api.exchange` for a path under the account: signed, its answer verified."""
+        return self.transport.exchange(
             method,
             self._path(path),
             idempotent=idempotent,

@@ -102,8 +102,7 @@ def _same_name(a: str, b: str) -> bool:
 
 def get_application(client: _client.Client, application_id: str) -> dict[str, Any] | None:
     try:
-        body: dict[str, Any] = client.request("GET", paths.path("applications", application_id), idempotent=True).json()
-        return body
+        return client.call("GET", paths.path("applications", application_id), idempotent=True)
     except ApiError as err:
         if err.status == 404:
             return None
@@ -111,9 +110,8 @@ def get_application(client: _client.Client, application_id: str) -> dict[str, An
 
 
 def list_applications(client: _client.Client) -> list[dict[str, Any]]:
-    body = client.request("GET", "/applications", idempotent=True).json()
-    items = body.get("applications", []) if isinstance(body, dict) else []
-    return [i for i in items if isinstance(i, dict)]
+    items = client.call("GET", "/applications", idempotent=True).get("applications")
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
 def _is_clash(response: httpx.Response) -> bool:
@@ -144,7 +142,7 @@ def _exists(inputs: ApplicationInputs, existing: dict[str, Any]) -> ProviderErro
 def put_application(client: _client.Client, inputs: ApplicationInputs) -> dict[str, Any]:
     """PUT the full desired representation (PUT is idempotent, so retried on a lost answer)."""
     path = paths.path("applications", inputs.application_id)
-    response = client.request("PUT", path, json=_wire(inputs), idempotent=True, ok=(200, 201, 400, 404, 409))
+    response, body = client.exchange("PUT", path, json=_wire(inputs), idempotent=True, ok=(200, 201, 400, 404, 409))
     if response.status_code == 404:
         raise ProviderError(
             f"PingID SDK application {inputs.application_id} no longer exists (deleted in the console?): "
@@ -156,7 +154,8 @@ def put_application(client: _client.Client, inputs: ApplicationInputs) -> dict[s
             if clash is not None:
                 raise clash
         raise client.refused("PUT", path, response)
-    body: dict[str, Any] = response.json()
+    if body is None:
+        raise AssertionError("exchange() returns the object of every success answer")
     return body
 
 
@@ -164,10 +163,10 @@ def create_application(client: _client.Client, inputs: ApplicationInputs) -> dic
     """POST; a lost answer is settled by a GET of our id before trying again."""
 
     def post() -> dict[str, Any]:
-        response = client.request(
+        response, body = client.exchange(
             "POST", "/applications", json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409)
         )
-        if response.status_code in (400, 409):
+        if body is None:  # 400 or 409
             if not _is_clash(response):
                 raise client.refused("POST", "/applications", response)
             existing = get_application(client, inputs.application_id)
@@ -179,7 +178,6 @@ def create_application(client: _client.Client, inputs: ApplicationInputs) -> dic
             if clash is not None:
                 raise clash
             raise client.refused("POST", "/applications", response)
-        body: dict[str, Any] = response.json()
         return body
 
     def find() -> dict[str, Any] | None:

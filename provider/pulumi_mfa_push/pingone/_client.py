@@ -57,11 +57,8 @@ def _details(items: Any) -> str:
 def parse_error(response: httpx.Response) -> tuple[str, str, str]:
     """`{"id","code","message","details":[{"code","target","message"}]}`, or the OAuth
     `{"error","error_description"}` of the token endpoint."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+    body = _transport.error_body(response)
+    if body is None:
         return "", response.reason_phrase, _hint(response.status_code)
     if "error" in body and "code" not in body:
         code, message, details = str(body.get("error", "")), str(body.get("error_description", "")), ""
@@ -77,11 +74,8 @@ def _hint(status: int) -> str:
 
 def error_codes(response: httpx.Response) -> list[str]:
     """The codes that say what was wrong: `details[].code` of an error answer (e.g. UNIQUENESS_VIOLATION)."""
-    try:
-        body = response.json()
-    except ValueError:
-        return []
-    items = body.get("details") if isinstance(body, dict) else None
+    body = _transport.error_body(response)
+    items = body.get("details") if body is not None else None
     return [str(i.get("code")) for i in items or [] if isinstance(i, dict) and i.get("code")]
 
 
@@ -89,11 +83,8 @@ def _access_failed(response: httpx.Response) -> bool:
     """A 401 that a fresh token may cure: PingOne's ACCESS_FAILED, or a bare 401 from a gateway."""
     if response.status_code != 401:
         return False
-    try:
-        body = response.json()
-    except ValueError:
-        return True
-    return not isinstance(body, dict) or body.get("code") in (None, "ACCESS_FAILED")
+    body = _transport.error_body(response)
+    return body is None or body.get("code") in (None, "ACCESS_FAILED")
 
 
 @dataclass(frozen=True)
@@ -163,8 +154,12 @@ class TokenSource:
     def _fetch(self) -> str:
         started = time.monotonic()
         try:
-            response = self._auth.request(
-                "POST", self._path, data={"grant_type": "client_credentials"}, idempotent=True, ok=(200,)
+            body = self._auth.call(
+                "POST",
+                self._path,
+                data={"grant_type": "client_credentials"},
+                idempotent=True,
+                require=("access_token",),
             )
         except ApiError as err:
             if err.status in (400, 401, 403):
@@ -175,14 +170,10 @@ class TokenSource:
                     "environment) and pingone:regionCode"
                 ) from None
             raise
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise ProviderError("PingOne token endpoint answered without an access_token")
-        lifetime = body.get("expires_in", 3600) if isinstance(body, dict) else 3600
+        token = body.get("access_token")
+        if not isinstance(token, str):
+            raise self._auth.malformed("POST", self._path, "an access_token that is not a string", 200)
+        lifetime = body.get("expires_in", 3600)
         if isinstance(lifetime, bool) or not isinstance(lifetime, int | float) or lifetime <= 0:
             lifetime = 3600
         self._token = token

@@ -110,11 +110,10 @@ def _computed(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_credentials(environment_id: str, application_id: str) -> list[dict[str, Any]]:
-    body = (
-        _client.api().request("GET", _client.credentials_path(environment_id, application_id), idempotent=True).json()
-    )
-    items = body.get("_embedded", {}).get("pushCredentials", []) if isinstance(body, dict) else []
-    return [i for i in items if isinstance(i, dict)]
+    body = _client.api().call("GET", _client.credentials_path(environment_id, application_id), idempotent=True)
+    embedded = body.get("_embedded")
+    items = embedded.get("pushCredentials") if isinstance(embedded, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
 def _listed(environment_id: str, application_id: str) -> list[dict[str, Any]] | None:
@@ -192,12 +191,13 @@ class PushCredentialProvider(SchemaProvider[PushCredentialInputs]):
         before = {str(i.get("id")) for i in list_credentials(inputs.environment_id, inputs.application_id)}
 
         def post() -> dict[str, Any]:
-            response = api.request("POST", path, json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409))
-            if response.status_code in (400, 409):
+            response, body = api.exchange(
+                "POST", path, json=_wire(inputs), idempotent=False, ok=(200, 201, 400, 409), require=("id",)
+            )
+            if body is None:  # 400 or 409
                 if response.status_code == 409 or "UNIQUENESS_VIOLATION" in _client.error_codes(response):
                     raise _clash(inputs)
                 raise api.refused("POST", path, response)
-            body: dict[str, Any] = response.json()
             return body
 
         body = create_once(post, lambda: _ours(inputs, before))

@@ -28,11 +28,8 @@ _HINTS = {
 
 
 def _error_object(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    obj = body.get("responseObject") if isinstance(body, dict) else None
+    body = _transport.error_body(response)
+    obj = body.get("responseObject") if body is not None else None
     return obj if isinstance(obj, dict) else None
 
 
@@ -81,10 +78,7 @@ def is_unknown_application(err: ApiError) -> bool:
 
 def _fetch_push(application_id: str) -> dict[str, Any] | None:
     try:
-        body: dict[str, Any] = (
-            api().request("GET", f"/admin/applications/{application_id}/push", idempotent=True).json()
-        )
-        return body
+        return api().call("GET", f"/admin/applications/{application_id}/push", idempotent=True)
     except ApiError as err:
         if not is_unknown_application(err):
             raise

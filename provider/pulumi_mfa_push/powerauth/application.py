@@ -51,10 +51,7 @@ def _computed(body: dict[str, Any]) -> dict[str, Any]:
 
 def get_application(application_id: str) -> dict[str, Any] | None:
     try:
-        body: dict[str, Any] = (
-            _client.api().request("GET", paths.path("admin", "applications", application_id), idempotent=True).json()
-        )
-        return body
+        return _client.api().call("GET", paths.path("admin", "applications", application_id), idempotent=True)
     except ApiError as err:
         if _client.is_unknown_application(err):
             return None
@@ -86,14 +83,8 @@ class ApplicationProvider(SchemaProvider[ApplicationInputs]):
         app_id = inputs.application_id
 
         def post() -> dict[str, Any]:
-            body: dict[str, Any] = (
-                _client.api()
-                .request(
-                    "POST", "/admin/applications", json={"id": app_id, "roles": inputs.roles or []}, idempotent=False
-                )
-                .json()
-            )
-            return body
+            wire = {"id": app_id, "roles": inputs.roles or []}
+            return _client.api().call("POST", "/admin/applications", json=wire, idempotent=False)
 
         try:
             # The id is ours: an application with it, found after a lost answer, is the one we made.

@@ -128,16 +128,14 @@ def _body(inputs: CallbackInputs, with_type: bool) -> dict[str, Any]:
 
 def _list(application_id: str) -> list[dict[str, Any]] | None:
     try:
-        body = (
-            _client.api()
-            .request("GET", paths.path("v2", "admin", "applications", application_id, "callbacks"), idempotent=True)
-            .json()
-        )
+        path = paths.path("v2", "admin", "applications", application_id, "callbacks")
+        body = _client.api().call("GET", path, idempotent=True)
     except ApiError as err:
         if _client.is_unknown_application(err):
             return None
         raise
-    return list(body.get("callbacks") or [])
+    callbacks = body.get("callbacks")
+    return [cb for cb in callbacks if isinstance(cb, dict)] if isinstance(callbacks, list) else []
 
 
 def _computed(cb: dict[str, Any]) -> dict[str, Any]:
@@ -154,8 +152,7 @@ class CallbackProvider(SchemaProvider[CallbackInputs]):
         _client.reads.forget(f"callbacks/{inputs.application_id}")
 
         def post() -> dict[str, Any]:
-            cb: dict[str, Any] = _client.api().request("POST", path, json=_body(inputs, True), idempotent=False).json()
-            return cb
+            return _client.api().call("POST", path, json=_body(inputs, True), idempotent=False, require=("callbackId",))
 
         # The server may have stored the callback before the answer was lost: look for it first.
         cb = create_once(post, lambda: self._find(inputs))
@@ -206,15 +203,11 @@ class CallbackProvider(SchemaProvider[CallbackInputs]):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         inputs = self.inputs_of(news)
         _client.reads.forget(f"callbacks/{inputs.application_id}")
-        cb = (
-            _client.api()
-            .request(
-                "PUT",
-                paths.path("v2", "admin", "applications", inputs.application_id, "callbacks", id_),
-                json=_body(inputs, False),
-                idempotent=True,
-            )
-            .json()
+        cb = _client.api().call(
+            "PUT",
+            paths.path("v2", "admin", "applications", inputs.application_id, "callbacks", id_),
+            json=_body(inputs, False),
+            idempotent=True,
         )
         return UpdateResult(self.outputs(inputs, _computed(cb)))
 

@@ -69,15 +69,11 @@ class _PushProvider(SchemaProvider[P]):
         raise NotImplementedError
 
     def _upsert(self, inputs: P) -> dict[str, Any]:
-        body: dict[str, Any] = (
-            _client.api()
-            .request(
-                "POST",
-                paths.path("admin", "applications", inputs.application_id, "push", self.platform),
-                json=self.wire(inputs),
-                idempotent=True,
-            )
-            .json()
+        body = _client.api().call(
+            "POST",
+            paths.path("admin", "applications", inputs.application_id, "push", self.platform),
+            json=self.wire(inputs),
+            idempotent=True,
         )
         _client.reads.forget(f"push/{inputs.application_id}")
         return body
@@ -90,7 +86,7 @@ class _PushProvider(SchemaProvider[P]):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         body = _client.push_config(props["application_id"])
         data = (body or {}).get(self.platform)
-        if not data:
+        if not data or not isinstance(data, dict):
             return self.gone()
         return self.refreshed(id_, props, self.from_server(data))
 
