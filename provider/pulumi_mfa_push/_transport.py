@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -111,6 +111,45 @@ def error_body(response: httpx.Response) -> dict[str, Any] | None:
 _JSON_KINDS = {list: "a JSON array", str: "a JSON string", bool: "a JSON boolean", type(None): "JSON null"}
 
 
+#: The request extension that carries when its attempt must end (time.monotonic()) and how to
+#: say that bound in a message.
+_UNTIL = "mfa_push.until"
+
+
+class _Overdue(httpx.TimeoutException):
+    """An attempt that ran out of its time while its answer was still arriving."""
+
+
+class _Until(httpx.SyncByteStream):
+    """An answer's body that stops arriving at the end of its attempt."""
+
+    def __init__(self, stream: httpx.SyncByteStream, request: httpx.Request) -> None:
+        self._stream = stream
+        self._request = request
+
+    def __iter__(self) -> Iterator[bytes]:
+        ends_at, bound = self._request.extensions[_UNTIL]
+        for chunk in self._stream:
+            if time.monotonic() > ends_at:
+                raise _Overdue(f"no complete answer {bound}", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def read_within(response: httpx.Response) -> bytes:
+    """Read an answer's body by the end of its attempt (when its request carries one): a body
+    that trickles in (a byte a second) is cut off then, though each read is within its timeout."""
+    if _UNTIL in response.request.extensions and isinstance(response.stream, httpx.SyncByteStream):
+        response.stream = _Until(response.stream, response.request)
+    try:
+        return response.read()
+    except BaseException:
+        response.close()
+        raise
+
+
 class _RetryableStatus(Exception):
     def __init__(self, response: httpx.Response) -> None:
         super().__init__(response.status_code)
@@ -193,7 +232,9 @@ class Api:
         self.base_url = base_url
         self.url_setting = url_setting
         self.ca_setting = ca_setting or f"{name.split()[0].lower()}:caBundle"
+        self.timeout_setting = f"{name.split()[0].lower()}:timeoutSeconds"
         self.parse_error = parse_error
+        self.timeout = timeout
         self.deadline = deadline
         self.backoff = backoff
         # Redirects are never followed: credentials must not travel to another host.
@@ -208,7 +249,10 @@ class Api:
         )
 
     def send(self, request: httpx.Request) -> httpx.Response:
-        return self.client.send(request)
+        """Send `request` and read its answer, by the end of its attempt (`read_within`)."""
+        response = self.client.send(request, stream=True)
+        read_within(response)
+        return response
 
     def build(self, method: str, path: str, **kwargs: Any) -> httpx.Request:
         return self.client.build_request(method, path, **kwargs)
@@ -269,15 +313,21 @@ class Api:
         A success answer must hold a JSON object with the keys in `require` (None: not read). One
         that does not, or whose body cannot be decoded, is a MalformedAnswer, one line naming the
         API, the call and what is wrong: an idempotent call is sent again (within the deadline), a
-        create is not, and `create_once` looks for what it made, as after a lost answer."""
+        create is not, and `create_once` looks for what it made, as after a lost answer.
+
+        Wall-clock bounds: each attempt (connect, send, the whole answer) ends within the timeout
+        (`<api>:timeoutSeconds`), and the call with its retries within `deadline` (by default the
+        client's): an answer that trickles in is cut off, not waited for read by read."""
+        total = deadline or self.deadline
+        call_ends = time.monotonic() + total
 
         def once() -> tuple[httpx.Response, dict[str, Any] | None]:
             request = self.build(method, path, **kwargs)
             if sign is not None:
                 sign(request)
+            self._bound(request, call_ends, total)
             try:
                 response = self.send(request)
-                response.read()
             except httpx.DecodingError:
                 raise self.malformed(
                     method, path, "a body that cannot be decoded as its Content-Encoding says"
@@ -293,7 +343,8 @@ class Api:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(_retryable) if idempotent else tenacity.retry_if_exception_type(()),
             wait=_Wait(self.backoff, 8.0),
-            stop=tenacity.stop_after_delay(deadline or self.deadline) | tenacity.stop_after_attempt(10),
+            # No attempt starts (or sleeps) past the deadline; each attempt ends by it (`_bound`).
+            stop=tenacity.stop_before_delay(total) | tenacity.stop_after_attempt(10),
             reraise=True,
         )
         try:
@@ -305,6 +356,17 @@ class Api:
         if response.status_code not in ok:
             raise self.refused(method, path, response)
         return response, body
+
+    def _bound(self, request: httpx.Request, call_ends: float, total: float) -> None:
+        """End this attempt by the timeout or by the call's deadline, whichever comes first: each
+        wait of the connection at most the time left, the answer's body by `read_within`."""
+        now = time.monotonic()
+        if call_ends < now + self.timeout:
+            ends_at, bound = call_ends, f"within the call's deadline of {total:g} s"
+        else:
+            ends_at, bound = now + self.timeout, f"within {self.timeout:g} s ({self.timeout_setting})"
+        request.extensions["timeout"] = httpx.Timeout(max(ends_at - now, 0.001)).as_dict()
+        request.extensions[_UNTIL] = (ends_at, bound)
 
     def answer_object(
         self, method: str, path: str, response: httpx.Response, require: tuple[str, ...] = ()
@@ -335,6 +397,8 @@ class Api:
         if refused is not None:
             url_setting = self.url_setting or f"the {self.name} URL"
             return Unreachable(text + _tls.explain(refused, host_port(self.base_url), self.ca_setting, url_setting))
+        if isinstance(exc, httpx.TimeoutException):
+            return TransportFailure(text + self._late(exc))
         why = unreachable(exc)
         if why is None:
             return TransportFailure(text + type(exc).__name__ + (f": {exc}" if str(exc) else ""))
@@ -346,6 +410,21 @@ class Api:
             )
         check = f"; check {self.url_setting}" if self.url_setting else ""
         return Unreachable(text + why.format(host=host_port(self.base_url)) + check)
+
+    def _late(self, exc: httpx.TimeoutException) -> str:
+        """What did not happen in time, and the bound it missed."""
+        if isinstance(exc, _Overdue):
+            return str(exc)
+        try:
+            until = exc.request.extensions.get(_UNTIL)
+        except RuntimeError:  # an exception without its request
+            until = None
+        bound = until[1] if until else f"within {self.timeout:g} s ({self.timeout_setting})"
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"no connection to {host_port(self.base_url)} {bound}"
+        if isinstance(exc, httpx.PoolTimeout):
+            return f"no free connection to {host_port(self.base_url)} {bound}"
+        return f"no complete answer {bound}"
 
     def refused(self, method: str, path: str, response: httpx.Response) -> ApiError:
         """The error an answer stands for; for callers that accept some error statuses (`ok`)

@@ -194,3 +194,78 @@ def test_one_client_per_api_and_credentials() -> None:
     a = _transport.shared(("T", "u", "p"), make)
     b = _transport.shared(("T", "u", "p"), make)
     assert a is b and len(made) == 1
+
+
+class _Drip(http.server.BaseHTTPRequestHandler):
+    """Answers at once with its headers, then one byte of its body every 50 ms (5 s in all)."""
+
+    seen: list[str] = []
+
+    def _drip(self) -> None:
+        self.seen.append(self.command)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = b'{"ok": true, "padding": "' + b"x" * 80 + b'"}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass  # the client gave up
+
+    do_GET = do_POST = _drip
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def drip() -> Iterator[str]:
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
+    srv.daemon_threads = True
+    _Drip.seen = []
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+def test_an_answer_that_trickles_in_ends_the_attempt_at_its_timeout(drip: str) -> None:
+    # Each read gets a byte well within the 0.5 s timeout: only a bound on the whole attempt ends it.
+    api = _transport.Api("Test", drip, timeout=0.5, parse_error=lambda r: ("", "", ""), backoff=0.01)
+    started = time.monotonic()
+    with pytest.raises(TransportFailure) as err:
+        api.call("POST", "/things", json={}, idempotent=False)
+    assert time.monotonic() - started < 4  # generous: the answer alone would take 5 s
+    assert str(err.value) == (
+        "Test API: POST /things could not be completed: no complete answer within 0.5 s (test:timeoutSeconds)"
+    )
+    assert _Drip.seen == ["POST"] and answer_may_be_lost(err.value)
+
+
+def test_retries_of_an_answer_that_trickles_in_end_at_the_calls_deadline(drip: str) -> None:
+    api = _transport.Api("Test", drip, timeout=0.5, parse_error=lambda r: ("", "", ""), backoff=0.01, deadline=1.3)
+    started = time.monotonic()
+    with pytest.raises(TransportFailure) as err:
+        api.call("GET", "/things", idempotent=True)
+    assert time.monotonic() - started < 4  # generous; 10 attempts of 0.5 s would take 5 s
+    assert str(err.value) == (
+        "Test API: GET /things could not be completed: no complete answer within the call's deadline of 1.3 s"
+    )
+    assert len(_Drip.seen) == 3
+
+
+def test_a_timeout_names_what_was_late_and_the_setting() -> None:
+    api = _transport.Api("Test", "http://127.0.0.1:1", timeout=3, parse_error=lambda r: ("", "", ""))
+    request = api.build("GET", "/x")
+    late = api.failed("GET", "/x", httpx.ConnectTimeout("timed out", request=request))
+    assert (
+        str(late)
+        == "Test API: GET /x could not be completed: no connection to 127.0.0.1:1 within 3 s (test:timeoutSeconds)"
+    )
+    late = api.failed("GET", "/x", httpx.ReadTimeout("timed out", request=request))
+    assert str(late) == "Test API: GET /x could not be completed: no complete answer within 3 s (test:timeoutSeconds)"

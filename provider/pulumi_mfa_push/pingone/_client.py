@@ -183,9 +183,8 @@ class TokenSource:
 
 
 class BearerAuth(httpx.Auth):
-    """Adds the shared token; on a 401 ACCESS_FAILED gets a new one and sends the call once more."""
-
-    requires_response_body = True
+    """Adds the shared token; on a 401 ACCESS_FAILED gets a new one and sends the call once more.
+    Only a 401's body is read here, within its attempt's time; others are read by the transport."""
 
     def __init__(self, tokens: TokenSource) -> None:
         self.tokens = tokens
@@ -194,6 +193,8 @@ class BearerAuth(httpx.Auth):
         token = self.tokens.current()
         request.headers["Authorization"] = f"Bearer {token}"
         response = yield request
+        if response.status_code == 401:
+            _transport.read_within(response)
         if _access_failed(response):
             request.headers["Authorization"] = f"Bearer {self.tokens.refresh(token)}"
             yield request
