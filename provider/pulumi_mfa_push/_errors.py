@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+#: Where a URL's authority (`user:password@host:port`) ends.
+_AUTHORITY_END = re.compile(r"[/?#\s]")
+
+
+def without_userinfo(text: str) -> str:
+    """`text` with the user info of every URL in it left out (`https://host/...`): an API's error
+    or an exception may repeat a URL, and its user info may be a password. Linear in the text."""
+    out: list[str] = []
+    start = 0
+    while (scheme_end := text.find("://", start)) != -1:
+        begin = scheme_end + 3
+        end_match = _AUTHORITY_END.search(text, begin)
+        end = end_match.start() if end_match else len(text)
+        at = text.rfind("@", begin, end)  # the last one: a password may hold a raw @
+        out.append(text[start:begin])
+        start = at + 1 if at != -1 else begin
+    out.append(text[start:])
+    return "".join(out)
+
 
 class ProviderError(Exception):
-    """A failure the user can act on; its text is all the CLI shows."""
+    """A failure the user can act on; its text is all the CLI shows (never a URL's user info)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(without_userinfo(a) if isinstance(a, str) else a for a in args))
 
 
 class ApiError(ProviderError):
@@ -25,8 +50,8 @@ class ApiError(ProviderError):
         self.path = path
         self.status = status
         self.code = code
-        self.message = message
-        self.details = details
+        self.message = message = without_userinfo(message)
+        self.details = details = without_userinfo(details)
         text = f"{api} API: {method} {path} failed with HTTP {status}"
         if code:
             text += f" {code}"

@@ -3,7 +3,8 @@
 The dynamic-provider host (`python -m pulumi.dynamic`) reports any exception with
 `traceback.format_exc()`, looked up at call time in its module globals. For our own
 `ProviderError`s we hand it a `traceback` stand-in that formats just the message; every
-other exception keeps its full traceback, since that is a bug worth seeing."""
+other exception keeps its full traceback, since that is a bug worth seeing (without the user
+info of any URL in it)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import traceback as _traceback
 import types
 from typing import Any
 
-from ._errors import ProviderError
+from ._errors import ProviderError, without_userinfo
 
 
 class _Traceback(types.ModuleType):
@@ -26,7 +27,7 @@ class _Traceback(types.ModuleType):
         exc = sys.exc_info()[1]
         if isinstance(exc, ProviderError):
             return str(exc)
-        return _traceback.format_exc(*args, **kwargs)
+        return without_userinfo(_traceback.format_exc(*args, **kwargs))
 
 
 def in_provider_host() -> bool:

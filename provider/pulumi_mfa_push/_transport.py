@@ -65,10 +65,17 @@ def proxy_for(url: str) -> tuple[str, str] | None:
 def check_url(api: str, url: str, allow_insecure_loopback: bool, setting: str | None = None) -> str:
     """Refuse plain http except to loopback when explicitly allowed (by `setting`, by default
     `<api>:allowInsecureHttp`). Messages name the host, never the whole URL."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        shown = f"{parts.scheme}://{host_port(url)}"
+    except (ValueError, httpx.InvalidURL):  # an unclosed [IPv6] host, a port out of range
+        raise ProviderError(f"{api} URL has an invalid host or port (a port is a number from 1 to 65535)") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProviderError(f"{api} URL is not an absolute http(s) URL (https://host/path)")
-    shown = f"{parts.scheme}://{host_port(url)}"
+    if ":" in parts.netloc.rpartition("@")[2].rsplit("]", 1)[-1] and not port:  # `host:` or `host:0`
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        raise ProviderError(f"{api} URL {parts.scheme}://{host} has a port that is not a number from 1 to 65535")
     if parts.scheme == "http":
         if not is_loopback(parts.hostname):
             raise ProviderError(

@@ -54,12 +54,32 @@ REGISTRATION_ATTRIBUTES = frozenset(
 CallbackType = Literal["REGISTRATION_STATUS_CHANGE", "OPERATION_STATUS_CHANGE"]
 
 
+#: PowerAuth's limit on a callback URL (the emulator's, as the admin API's column).
+CALLBACK_URL_MAX = 1024
+
+
 def _url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+    """An absolute http(s) URL without user info and with a valid port. No message repeats the
+    value: a URL may hold a password."""
+    if len(value) > CALLBACK_URL_MAX:
+        raise ValueError(f"must be at most {CALLBACK_URL_MAX} characters (PowerAuth's limit)")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:  # an unclosed [IPv6] host, or a port that is not a number from 0 to 65535
+        raise ValueError(
+            "is not a valid URL (its host or port); give an absolute http(s) URL such as "
+            "https://hooks.example.com/powerauth, with a port from 1 to 65535 if any"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
         raise ValueError("must be an absolute http(s) URL such as https://hooks.example.com/powerauth")
-    if len(value) > 2048:
-        raise ValueError("must be at most 2048 characters")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "holds a user name or password (user@host): it would be stored and shown in plain text; "
+            "remove it and set http_basic {username, password} (the password is kept secret)"
+        )
+    if ":" in parts.netloc.rsplit("]", 1)[-1] and not port:  # `host:` or `host:0`
+        raise ValueError("has a port that is not a number from 1 to 65535")
     return value
 
 
@@ -83,7 +103,10 @@ class CallbackInputs(Schema):
     type: CallbackType = prop(
         description="REGISTRATION_STATUS_CHANGE or OPERATION_STATUS_CHANGE (immutable)", immutable=True
     )
-    callback_url: Annotated[str, AfterValidator(_url)] = prop(description="an absolute http(s) URL")
+    callback_url: Annotated[str, AfterValidator(_url)] = prop(
+        description=f"an absolute http(s) URL, at most {CALLBACK_URL_MAX} characters, without user info "
+        "(credentials go in http_basic)"
+    )
     attributes: list[str] | None = prop(
         None, description="attributes to include, from the spec's list for the callback type"
     )
