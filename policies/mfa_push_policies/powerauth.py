@@ -137,7 +137,7 @@ def _json_project(service_account_json: Any) -> str | None:
         return None
     try:
         data = json.loads(service_account_json)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply: the provider's check says so
         return None
     value = data.get("project_id") if isinstance(data, dict) else None
     return value if isinstance(value, str) and value else None

@@ -1,7 +1,9 @@
 """Value rules that several APIs share, each with one message: APNs .p8 keys and Firebase
 service-account files (PowerAuth and PingOne), UUIDs and printable tokens (PingOne and PingID).
 
-No message echoes the value: most of these values are secrets."""
+No message echoes the value: most of these values are secrets. Every failure of a parser a rule
+calls (JSON nested thousands of levels deep, a PEM text the key loader cannot take) is that rule's
+message, never an exception."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ import json
 import re
 from typing import Annotated, Any
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import AfterValidator, StringConstraints
@@ -38,7 +39,7 @@ def _private_key(pem: str) -> Any | None:
         return serialization.load_pem_private_key(
             pem.strip().encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
         )
-    except (TypeError, ValueError, UnsupportedAlgorithm):
+    except Exception:  # ValueError, TypeError, UnsupportedAlgorithm, or whatever hostile text raises
         return None
 
 
@@ -71,6 +72,8 @@ def service_account(value: str) -> str:
     """The Firebase service-account key file's text, checked without echoing any of it."""
     try:
         data = json.loads(value)
+    except RecursionError:
+        raise ValueError("is JSON nested too deeply to be a service-account key file") from None
     except ValueError:
         raise ValueError(
             "is not valid JSON: give the text of the service-account key file from Firebase "

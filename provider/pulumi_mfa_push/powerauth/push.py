@@ -41,7 +41,7 @@ def _env(value: Any) -> Any:
 def project_of(service_account_json: str) -> str | None:
     try:
         value = json.loads(service_account_json).get("project_id")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     return value if isinstance(value, str) else None
 
