@@ -7,7 +7,7 @@ import functools
 import hashlib
 import json
 import re
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, get_args
 
 from pulumi.output import Unknown
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -153,19 +153,51 @@ class Failure:
         return f"Failure({self.prop!r}, {self.reason!r})"
 
 
+def _model_at(schema: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model of the object at `loc` (an argument such as `http_basic`, or an item of a list
+    of objects), or None when there is none there."""
+    model: type[BaseModel] | None = schema
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue  # a list index: the list's item type was taken with its field
+        info = model.model_fields.get(str(part))
+        annotation = info.annotation if info is not None else None
+        nested = [a for a in (annotation, *get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        model = nested[0] if nested else None
+    return model
+
+
 def _reason(schema: type[Schema], field: str, err: dict[str, Any]) -> str:
     info = schema.model_fields.get(field)
     expected = f" Expected: {info.description}" if info is not None and info.description else ""
     kind = err.get("type", "")
+    loc = tuple(err.get("loc") or (field,))
+    if len(loc) > 1:  # inside an argument's object: name the inner field and the argument's own fields
+        return _inner_reason(schema, loc, kind, err)
     if kind == "missing":
         return f"`{field}` is required.{expected}"
     if kind == "extra_forbidden":
         allowed = ", ".join(schema.model_fields)
         return f"`{field}` is not an argument of this resource; remove it (arguments: {allowed})."
+    if kind == "model_type" and (model := _model_at(schema, loc)) is not None:
+        return f"`{field}` must be an object with the fields {', '.join(model.model_fields)}.{expected}"
     msg = str(err.get("msg", "invalid value"))
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     # Pydantic never echoes the value in `msg`, so secrets stay out of the message.
     return f"`{field}`: {msg}.{expected}".replace("..", ".")
+
+
+def _inner_reason(schema: type[Schema], loc: tuple[Any, ...], kind: str, err: dict[str, Any]) -> str:
+    where = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    outer = ".".join(str(p) for p in loc[:-1] if not isinstance(p, int))
+    model = _model_at(schema, loc[:-1])
+    fields = f" (fields of `{outer}`: {', '.join(model.model_fields)})" if model is not None else ""
+    if kind == "missing":
+        return f"`{where}` is required{fields}."
+    if kind == "extra_forbidden":
+        return f"`{where}` is not a field of `{outer}`; remove or correct it{fields}."
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"`{where}`: {msg}."
 
 
 def validate(schema: type[Schema], news: dict[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
@@ -177,7 +209,7 @@ def validate(schema: type[Schema], news: dict[str, Any]) -> tuple[dict[str, Any]
         model = schema.model_validate(given)
     except ValidationError as exc:
         failures: list[Failure] = []
-        seen: set[str] = set()
+        by_field: dict[str, Failure] = {}
         for err in exc.errors():
             loc = err.get("loc") or ("",)
             field = str(loc[0]) if loc else ""
@@ -186,10 +218,13 @@ def validate(schema: type[Schema], news: dict[str, Any]) -> tuple[dict[str, Any]
             if field == "":
                 failures.append(Failure("", str(err.get("msg", "invalid inputs"))))
                 continue
-            if field in seen:
+            reason = _reason(schema, field, dict(err))
+            if field in by_field:  # one failure per argument; each mistake inside an object is named
+                if len(loc) > 1 and reason not in by_field[field].reason:
+                    by_field[field].reason += " " + reason
                 continue
-            seen.add(field)
-            failures.append(Failure(field, _reason(schema, field, dict(err))))
+            by_field[field] = Failure(field, reason)
+            failures.append(by_field[field])
         if failures:
             return dict(news), failures
         # Every error was on a value not yet known: validation happens again at apply.

@@ -53,8 +53,16 @@ def get(key: str, env: str | None = None, default: str | None = None) -> str | N
 
 
 def flag(key: str, env: str | None = None) -> bool:
-    """A boolean setting: on only when it is `true`, in any case (e.g. `<api>:allowInsecureHttp`)."""
-    return (get(key, env) or "").lower() == "true"
+    """A boolean setting (e.g. `<api>:allowInsecureHttp`): `true` or `false` in any case, off when
+    unset; any other value is an error naming the setting (not a silent `false`)."""
+    raw = get(key, env)
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        # The value is not repeated: it may be a secret pasted into the wrong key.
+        raise ProviderError(f"setting {key} must be true or false")
+    return value == "true"
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,22 @@ def printable(value: str) -> str:
     return value
 
 
+def _pem_problem(text: str) -> str | None:
+    """Why `text` (stripped) is not exactly one PEM block with nothing around it, or None. The key
+    loader reads the first block and ignores the rest: what it ignored would still be sent."""
+    if "-----BEGIN " not in text:
+        return "is not a PEM text (one that starts with -----BEGIN and ends with -----END)"
+    if text.count("-----BEGIN ") > 1 or text.count("-----END ") > 1:
+        return "holds more than one PEM block; give exactly one key"
+    if not (text.startswith("-----BEGIN ") and text.endswith("-----")):
+        return "has text before or after its PEM block; give exactly one key, from -----BEGIN to -----END"
+    return None
+
+
 def _private_key(pem: str) -> Any | None:
-    """The key of a PEM text, or None when it is not a readable, unencrypted private key."""
+    """The key of a PEM text, or None when it is not one readable, unencrypted private key."""
+    if _pem_problem(pem.strip()) is not None:
+        return None
     try:
         # The full RSA consistency check costs ~30 ms per call; a readable key is all we need to know.
         return serialization.load_pem_private_key(
@@ -53,6 +67,9 @@ def apns_p8(value: str) -> str:
         )
     if "BEGIN ENCRYPTED PRIVATE KEY" in text:
         raise ValueError("is an encrypted key; give the unencrypted .p8 file Apple issued")
+    problem = _pem_problem(text)
+    if problem is not None and "-----BEGIN " in text:  # without one, the message below says what to give
+        raise ValueError(f"{problem} (the .p8 file's text)")
     if not (text.startswith("-----BEGIN PRIVATE KEY-----") and text.endswith("-----END PRIVATE KEY-----")):
         raise ValueError(
             "must be the PEM text of the APNs .p8 key file, "
@@ -90,6 +107,9 @@ def service_account(value: str) -> str:
         raise ValueError(f"lacks {', '.join(missing)} (is it the complete service-account key file?)")
     if "@" not in data["client_email"]:
         raise ValueError("has a client_email that is not an e-mail address")
+    problem = _pem_problem(data["private_key"].strip())
+    if problem is not None:
+        raise ValueError(f"has a private_key that {problem}")
     if _private_key(data["private_key"]) is None:
         raise ValueError("has a private_key that is not a readable PEM private key")
     return value
