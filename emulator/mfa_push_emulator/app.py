@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from mfa_push_emulator import control, pingid, pingone, powerauth
+from mfa_push_emulator import _openapi, control, pingid, pingone, powerauth
 from mfa_push_emulator._errors import (
     Api,
     ApiError,
@@ -45,18 +45,37 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return exc.response()
 
 
+def _allowed_methods(request: Request) -> str:
+    """``Allow`` of a 405: the methods of the path's routes (FastAPI's names one route's); when a
+    literal route and a template both match (``/applications/roles``, ``/applications/{id}``), the
+    most literal one's, as the document describes that path."""
+    matching: list[tuple[int, set[str]]] = []
+    for route in request.app.state.all_routes:
+        regex, methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and methods and regex.match(request.url.path):
+            matching.append((str(getattr(route, "path", "")).count("{"), set(methods)))
+    fewest = min((params for params, _ in matching), default=0)
+    return ", ".join(sorted(set().union(*(methods for params, methods in matching if params == fewest))))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Unknown URLs and wrong methods answer in the addressed API's envelope."""
+    """Unknown URLs and wrong methods answer in the addressed API's envelope (405 with ``Allow``)."""
     assert isinstance(exc, StarletteHTTPException)
     api = api_for_path(request.url.path)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     if api is None:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
     if api is Api.POWERAUTH:
         try:
             powerauth.check_auth(request)  # Spring Security answers 401 before routing
         except ApiError as auth_error:
             return auth_error.response()
-    return generic_error(api, exc.status_code, request.method).response()
+    response = generic_error(api, exc.status_code, request.method).response()
+    if "Allow" in headers:
+        response.headers["Allow"] = headers["Allow"]
+    return response
 
 
 async def _disconnected(request: Request, exc: Exception) -> Response:
@@ -114,10 +133,13 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ClientDisconnect, _disconnected)
     app.middleware("http")(api_middleware)
+    _openapi.install(app)
     app.add_middleware(Guard, hosts=HostPolicy.of(allowed_hosts), max_body_bytes=max_body_bytes)  # outermost
     api_routers = (powerauth.router, pingone.auth_router, pingone.env_router, pingone.router, pingid.router)
     # Kept for the request counters: FastAPI wraps included routers, hiding route templates.
     app.state.api_routes = [route for router in api_routers for route in router.routes]
     for router in (*api_routers, control.router):
         app.include_router(router)
+    # Every route with its full path (for `Allow`): FastAPI's own, the APIs', the control plane's.
+    app.state.all_routes = [*app.router.routes, *app.state.api_routes, *control.router.routes]
     return app
