@@ -152,6 +152,9 @@ def test_two_runners_on_one_stack_exactly_one_proceeds(
     a.init("shared", callbacks("RACE_APP", 3))
     checkout(a, b, "shared")
     up = ["up", "--yes", "--skip-preview"]
+    # Slow API calls: whichever run takes the lock holds it for seconds, so the two runs overlap
+    # even on a loaded machine (were they to run one after the other, both would succeed).
+    emulator.faults(probability=0, latencyMs=1000)
 
     # First deploy: both runners create the stack's objects at the same moment.
     emulator.zero()
@@ -176,6 +179,7 @@ def test_two_runners_on_one_stack_exactly_one_proceeds(
     # Both destroy at once: one does, the other stops at the lock.
     destroy = ["destroy", "--yes", "--skip-preview"]
     one_proceeds(at_once([(a, destroy, "shared"), (b, destroy, "shared")]))
+    emulator.no_faults()
     assert callback_names(emulator, "RACE_APP") == []
     assert a.resources("shared") == [] and len(history(a, "shared")) == 3
     assert lock_rows(postgres, table) == [], "a lock was left behind"
@@ -188,7 +192,7 @@ def test_runners_on_different_stacks_run_in_parallel(tmp_path: Path, emulator: E
     a.init("team-a", callbacks("TEAM_A_APP", 3))
     b.init("team-b", callbacks("TEAM_B_APP", 3))
     # Slow API calls make both updates last seconds, so that they overlap.
-    emulator.faults(probability=0, latencyMs=300)
+    emulator.faults(probability=0, latencyMs=1000)
     up = ["up", "--yes", "--skip-preview"]
     results = at_once([(a, up, "team-a"), (b, up, "team-b")])
     emulator.no_faults()
