@@ -42,11 +42,21 @@ created: dict[str, dict[str, pulumi.Resource]] = {}
 
 
 def _options(where: str, item: dict[str, Any]) -> pulumi.ResourceOptions:
+    """The resource options an object declares: `true`/`false` without quotes (a quoted "false" is a
+    string, not false) and a list of property names; anything else is an error naming the option."""
+    for key in ("protect", "retainOnDelete", "deleteBeforeReplace"):
+        value = item.get(key)
+        if value is not None and not isinstance(value, bool):
+            given = f"the string {value[:20]!r}" if isinstance(value, str) else f"a {type(value).__name__}"
+            raise pulumi.RunError(f"stack config {where}: {key} must be true or false without quotes, not {given}")
+    ignore = item.get("ignoreChanges")
+    if ignore is not None and (not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore)):
+        raise pulumi.RunError(f"stack config {where}: ignoreChanges must be a list of property names")
     return pulumi.ResourceOptions(
         protect=bool(item.get("protect", False)),
         retain_on_delete=bool(item.get("retainOnDelete", False)),
         delete_before_replace=item.get("deleteBeforeReplace"),
-        ignore_changes=item.get("ignoreChanges"),
+        ignore_changes=ignore,
     )
 
 
@@ -86,18 +96,28 @@ def build() -> None:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise pulumi.RunError(f"stack config {where} must be an object with a string `name`")
             args: dict[str, Any] = {}
+            #: argument -> the key that sets it: two keys for one argument (`applicationId` and
+            #: `application_id`, or `application` and `applicationId`) are an error, not a merge.
+            set_by: dict[str, str] = {}
             for key, value in item.items():
                 if key == "name" or key in OPTION_KEYS:
                     continue
                 if key in REFERENCES and REFERENCES[key][1] in params:
-                    args[key] = value
-                    continue
-                arg = _snake(key)
-                if arg not in params:
-                    references = {k for k, ref in REFERENCES.items() if ref[1] in params}
-                    allowed = sorted({"name", *references, *OPTION_KEYS} | {p for p in params})
-                    raise pulumi.RunError(f"stack config {where}: unknown field {key!r} (fields: {', '.join(allowed)})")
-                args[arg] = value
+                    arg, args[key] = REFERENCES[key][1], value
+                else:
+                    arg = _snake(key)
+                    if arg not in params:
+                        references = {k for k, ref in REFERENCES.items() if ref[1] in params}
+                        allowed = sorted({"name", *references, *OPTION_KEYS} | {p for p in params})
+                        raise pulumi.RunError(
+                            f"stack config {where}: unknown field {key!r} (fields: {', '.join(allowed)})"
+                        )
+                    args[arg] = value
+                if arg in set_by:
+                    raise pulumi.RunError(
+                        f"stack config {where}: {set_by[arg]!r} and {key!r} both set the argument {arg}; keep one"
+                    )
+                set_by[arg] = key
             args = _resolve(kind, args)
             if lookup is not None:
                 args = lookup(args)

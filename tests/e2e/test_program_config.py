@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import pytest
 from _harness import Project
 
 
@@ -46,3 +48,45 @@ def test_reference_to_an_undeclared_application(project: Project) -> None:
     text = out.stdout + out.stderr
     assert out.returncode != 0 and "application 'nope' is not declared" in text
     assert "Traceback" not in text
+
+
+@pytest.mark.parametrize(
+    ("objects", "said"),
+    [
+        (
+            {"powerauthApplications": [{"name": "a", "applicationId": "CFG_A", "application_id": "CFG_B"}]},
+            "mfa-push:powerauthApplications[0]: 'applicationId' and 'application_id' both set the argument "
+            "application_id; keep one",
+        ),
+        (
+            {
+                "powerauthApplications": [{"name": "a", "applicationId": "CFG_APP"}],
+                "powerauthRoleSets": [{"name": "r", "application": "a", "applicationId": "OTHER", "roles": ["R"]}],
+            },
+            "mfa-push:powerauthRoleSets[0]: 'application' and 'applicationId' both set the argument application_id; "
+            "keep one",
+        ),
+        (
+            {"powerauthApplications": [{"name": "a", "applicationId": "CFG_APP", "protect": "false"}]},
+            "mfa-push:powerauthApplications[0]: protect must be true or false without quotes, not the string 'false'",
+        ),
+        (
+            {"powerauthApplications": [{"name": "a", "applicationId": "CFG_APP", "retainOnDelete": "true"}]},
+            "retainOnDelete must be true or false without quotes, not the string 'true'",
+        ),
+        (
+            {"powerauthApplications": [{"name": "a", "applicationId": "CFG_APP", "ignoreChanges": "roles"}]},
+            "ignoreChanges must be a list of property names",
+        ),
+    ],
+    ids=["camel-and-snake", "reference-and-argument", "quoted-protect", "quoted-retain", "ignore-changes"],
+)
+def test_ambiguous_stack_config_is_a_named_error(project: Project, objects: dict[str, Any], said: str) -> None:
+    emu = project.emulator
+    project.init(objects=objects)
+    emu.zero()
+    out = project.preview(check=False)
+    text = out.stdout + out.stderr
+    assert out.returncode != 0 and said in text, text
+    assert "Traceback" not in text
+    assert emu.requests()["total"] == 0
