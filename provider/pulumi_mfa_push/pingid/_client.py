@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import jwt
 
+from .. import _paths as paths
 from .. import _settings, _transport
 from .._cache import ReadCache
 from .._errors import ApiError, ProviderError
@@ -146,7 +147,7 @@ class Client:
         self.account_id = signer.account_id
 
     def _path(self, path: str) -> str:
-        return f"/accounts/{self.account_id}{path}"
+        return paths.path("accounts", self.account_id) + path
 
     def request(
         self, method: str, path: str, *, idempotent: bool, ok: tuple[int, ...] = (200, 201), **kwargs: Any

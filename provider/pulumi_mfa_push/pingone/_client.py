@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from .. import _paths as paths
 from .. import _settings, _transport
 from .._cache import ReadCache
 from .._errors import ApiError, ProviderError
@@ -132,7 +133,7 @@ class TokenSource:
 
     def __init__(self, auth: _transport.Api, environment_id: str) -> None:
         self._auth = auth
-        self._path = f"/{environment_id}/as/token"
+        self._path = paths.path(environment_id, "as", "token")
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
@@ -252,7 +253,7 @@ def api() -> _transport.Api:
 
 
 def credentials_path(environment_id: str, application_id: str) -> str:
-    return f"/environments/{environment_id}/applications/{application_id}/pushCredentials"
+    return paths.path("environments", environment_id, "applications", application_id, "pushCredentials")
 
 
 #: Refresh reads shared by the resources: one list of an application's push credentials serves

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from .. import _paths as paths
 from .. import _settings, _transport
 from .._cache import ReadCache
 from .._errors import ApiError
@@ -78,7 +79,7 @@ def is_unknown_application(err: ApiError) -> bool:
 
 def _fetch_push(application_id: str) -> dict[str, Any] | None:
     try:
-        return api().call("GET", f"/admin/applications/{application_id}/push", idempotent=True)
+        return api().call("GET", paths.path("admin", "applications", application_id, "push"), idempotent=True)
     except ApiError as err:
         if not is_unknown_application(err):
             raise
