@@ -1,6 +1,8 @@
-"""Fault campaigns through the real CLI: with 30% of calls failing, or answered after the
-write was committed and then lost, `pulumi up` of the dev stack converges to exactly the
-declared objects (no duplicates, no orphans) and a no-change preview follows."""
+"""Fault campaigns through the real CLI: with 30% of calls failing, answered after the write
+was committed and then lost, answered with a malformed body (empty, cut short, a JSON list,
+broken gzip), or answered in a slow drip that outlasts the timeout, `pulumi up` of the dev stack
+converges to exactly the declared objects (no duplicates, no orphans), a no-change preview
+follows, and `destroy` converges to nothing left."""
 
 from __future__ import annotations
 
@@ -50,25 +52,46 @@ def assert_exactly_dev(project: Project) -> None:
     assert len(project.resources("dev")) == 13
 
 
+#: Each API's timeoutSeconds for the drip campaign: a dripped answer longer than about 2 s worth
+#: of bytes is cut off (a lost answer), a shorter one arrives late.
+DRIP_TIMEOUTS = {f"{api}:timeoutSeconds": "2" for api in ("powerauth", "pingone", "pingid")}
+
+
 @pytest.mark.parametrize(
-    ("label", "faults"),
+    ("label", "faults", "settings"),
     [
-        ("30% of calls fail (500/503/429)", {"probability": 0.3, "statuses": [500, 503, 429], "seed": 7}),
+        ("30% of calls fail (500/503/429)", {"probability": 0.3, "statuses": [500, 503, 429], "seed": 7}, {}),
         (
             "30% of answers lost after commit",
             {"probability": 0.3, "statuses": [500, 503], "afterCommit": True, "seed": 11},
+            {},
+        ),
+        (
+            "30% of answers malformed (empty, truncated, a JSON list, broken gzip)",
+            {"probability": 0.3, "answer": ["empty", "truncated", "shape", "gzip"], "seed": 5},
+            {},
+        ),
+        (
+            "30% of answers dripped at 150 B/s, timeoutSeconds 2",
+            {"probability": 0.3, "dripBytesPerSecond": 150, "seed": 9},
+            DRIP_TIMEOUTS,
         ),
     ],
+    ids=["statuses", "lost-after-commit", "malformed", "drip"],
 )
 def test_dev_stack_converges_under_faults(
-    project: Project, figures: list[str], label: str, faults: dict[str, Any]
+    project: Project, figures: list[str], label: str, faults: dict[str, Any], settings: dict[str, str]
 ) -> None:
     emu = project.emulator
     emu.reset()
     project.use_stack_file("dev")
+    for key, value in settings.items():
+        project.run("config", "set", key, value, stack="dev")
     emu.zero()
     emu.faults(**faults)
+    started = time.monotonic()
     runs = converge(project, "up", "dev")
+    took = time.monotonic() - started
     state = emu.requests()
     injected = emu.faults_state().get("injected")
     emu.no_faults()
@@ -78,17 +101,30 @@ def test_dev_stack_converges_under_faults(
     assert "+ " not in out.stdout and "~ " not in out.stdout and "+-" not in out.stdout, out.stdout
     assert emu.requests()["total"] == 0
     figures.append(
-        f"faults [{label}]: up converged in {runs} run(s); {state['total']} API calls, {injected} faults injected"
+        f"faults [{label}]: up converged in {runs} run(s), {took:.0f} s; {state['total']} API calls, "
+        f"{injected} faults injected"
     )
 
     emu.faults(**faults)
+    emu.zero()
+    started = time.monotonic()
     runs = converge(project, "destroy", "dev")
+    took = time.monotonic() - started
+    state = emu.requests()
+    injected = emu.faults_state()["injected"] - injected
     emu.no_faults()
     callbacks = emu.powerauth("GET", "/v2/admin/applications/DEMO_APP/callbacks").json()["callbacks"]
     assert callbacks == []
-    body = emu.pingone("GET", f"/environments/{ENV}/applications/{ANDROID}/pushCredentials").json()
-    assert body["_embedded"]["pushCredentials"] == []
-    figures.append(f"faults [{label}]: destroy converged in {runs} run(s)")
+    push = emu.powerauth("GET", "/admin/applications/DEMO_APP/push").json()
+    assert not any(push.get(p) for p in ("apns", "fcm", "hms"))
+    for app in (IOS, ANDROID):
+        body = emu.pingone("GET", f"/environments/{ENV}/applications/{app}/pushCredentials").json()
+        assert body["_embedded"]["pushCredentials"] == []
+    assert project.resources("dev") == []
+    figures.append(
+        f"faults [{label}]: destroy converged in {runs} run(s), {took:.0f} s; {state['total']} API calls, "
+        f"{injected} faults injected"
+    )
 
 
 def test_interrupted_deploy_recovers_without_duplicates(project: Project, figures: list[str]) -> None:
