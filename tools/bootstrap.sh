@@ -37,7 +37,9 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; 
   say "creating the Python virtualenv in .venv (pinned by requirements.lock)"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3" >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+  # PYTHONWARNINGS: setuptools warns on every editable install that folders named like a package
+  # may shadow it; here policies/ and tools/pulumi/ are mapped into the package on purpose.
+  PYTHONWARNINGS=ignore "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c "$ROOT/requirements.lock" -e "$ROOT[emulator,policy,dev]" >&2
   echo "$WANT" > "$STAMP"
 else
