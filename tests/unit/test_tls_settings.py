@@ -25,6 +25,14 @@ from pulumi_mfa_push.pingid import _client as pid_client
 from pulumi_mfa_push.pingone import _client as p1_client
 from pulumi_mfa_push.powerauth import _client as pa_client
 
+
+@pytest.fixture(autouse=True)
+def _no_project_dir_from_earlier_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `mfa-push recover` (run in-process by the e2e suite) names the project directory for the
+    # process; each test here starts without one.
+    monkeypatch.setattr(_tls, "_project", None)
+
+
 PROXY_ENV = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "all_proxy", "no_proxy")
 
 
