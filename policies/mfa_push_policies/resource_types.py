@@ -1,22 +1,19 @@
-"""The engine's type strings of the resources the policies look at, taken from the resource
-registry of pulumi_mfa_push (the pack runs in the project's virtualenv, which has it). A type
-that leaves the registry fails the pack's import instead of silently matching nothing."""
+"""The engine's type strings of the resources the policies look at.
+
+Plain constants: importing pulumi_mfa_push here would load the whole library (httpx, pydantic,
+cryptography) into the policy pack's process on every preview only to spell these strings.
+tests/unit/test_policies.py checks that they are exactly the registry's type strings."""
 
 from __future__ import annotations
 
-from pulumi_mfa_push import registry
+_prefix = "pulumi-python:dynamic/"
 
-
-def _type_token(token: str) -> str:
-    return registry.by_token(token).type_token
-
-
-POWERAUTH_APPLICATION = _type_token("powerauth:Application")
-POWERAUTH_APPLICATION_ROLES = _type_token("powerauth:ApplicationRoles")
-POWERAUTH_CALLBACK = _type_token("powerauth:Callback")
-POWERAUTH_APNS = _type_token("powerauth:ApnsConfig")
-POWERAUTH_FCM = _type_token("powerauth:FcmConfig")
-POWERAUTH_HMS = _type_token("powerauth:HmsConfig")
-PINGONE_PUSH_CREDENTIAL = _type_token("pingone:PushCredential")
-PINGONE_LEGACY_FCM_RETIREMENT = _type_token("pingone:LegacyFcmRetirement")
-PINGID_APPLICATION = _type_token("pingid:Application")
+POWERAUTH_APPLICATION = _prefix + "powerauth:Application"
+POWERAUTH_APPLICATION_ROLES = _prefix + "powerauth:ApplicationRoles"
+POWERAUTH_CALLBACK = _prefix + "powerauth:Callback"
+POWERAUTH_APNS = _prefix + "powerauth:ApnsConfig"
+POWERAUTH_FCM = _prefix + "powerauth:FcmConfig"
+POWERAUTH_HMS = _prefix + "powerauth:HmsConfig"
+PINGONE_PUSH_CREDENTIAL = _prefix + "pingone:PushCredential"
+PINGONE_LEGACY_FCM_RETIREMENT = _prefix + "pingone:LegacyFcmRetirement"
+PINGID_APPLICATION = _prefix + "pingid:Application"

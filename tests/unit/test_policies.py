@@ -211,7 +211,7 @@ def test_policy_types_are_the_registry_types() -> None:
 def test_pulumi_policy_yaml_and_requirements() -> None:
     spec = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text())
     # No virtualenv of its own: the pack runs in the previewed project's, which has the library
-    # (its resource types come from the registry) and pulumi-policy.
+    # (the pack ships inside it) and pulumi-policy.
     assert spec["runtime"] == {"name": "python"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", str(spec["version"]))
     reqs = {
