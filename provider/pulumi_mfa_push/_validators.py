@@ -115,9 +115,35 @@ def service_account(value: str) -> str:
     return value
 
 
+#: Apple's key IDs and team IDs: 10 upper-case letters or digits.
+APPLE_ID = re.compile(r"^[A-Z0-9]{10}$")
+
+
+def apple_key_id(value: str) -> str:
+    if "PRIVATE KEY" in value:
+        # Key ID and key file are easy to swap; the message must not echo the key.
+        raise ValueError(
+            "holds a key file: this is the 10-character key ID; the .p8 file's text goes in `token` (PingOne) "
+            "or `private_key` (PowerAuth)"
+        )
+    if not APPLE_ID.match(value):
+        raise ValueError("must be the 10-character APNs key ID (upper-case letters and digits)")
+    return value
+
+
+def apple_team_id(value: str) -> str:
+    if not APPLE_ID.match(value):
+        raise ValueError("must be the 10-character Apple developer team ID (upper-case letters and digits)")
+    return value
+
+
 Uuid = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(uuid)]
 #: A secret or key given as one word of printable ASCII (client secrets, server keys).
 PrintableToken = Annotated[str, StringConstraints(min_length=1, max_length=1024), AfterValidator(printable)]
 #: The APNs .p8 key file's text, as given (surrounding whitespace is allowed).
 P8Key = Annotated[str, StringConstraints(min_length=1, max_length=8192), AfterValidator(apns_p8)]
 ServiceAccountJson = Annotated[str, StringConstraints(min_length=1, max_length=65536), AfterValidator(service_account)]
+#: The 10-character APNs key ID of a .p8 key (never the key file itself).
+AppleKeyId = Annotated[str, StringConstraints(min_length=1, max_length=4096), AfterValidator(apple_key_id)]
+#: The 10-character Apple developer team ID.
+AppleTeamId = Annotated[str, StringConstraints(min_length=1, max_length=10), AfterValidator(apple_team_id)]

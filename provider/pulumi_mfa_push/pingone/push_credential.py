@@ -5,7 +5,6 @@ change replaces the credential, and drift in the secrets cannot be seen."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, ClassVar
 
 import pulumi
@@ -16,12 +15,11 @@ from .. import _paths as paths
 from .._errors import ApiError, ProviderError
 from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import Schema, is_unknown, prop
-from .._validators import P8Key, PrintableToken, ServiceAccountJson, Uuid, printable
+from .._validators import AppleKeyId, AppleTeamId, P8Key, PrintableToken, ServiceAccountJson, Uuid, printable
 from . import _client
 
 # -- value rules -------------------------------------------------------------------------
 
-_APPLE_ID = re.compile(r"^[A-Z0-9]{10}$")
 
 TYPES = ("APNS", "FCM_HTTP_V1", "HMS")
 #: The inputs each type needs; an input of another type is a mistake, not something to ignore.
@@ -45,24 +43,7 @@ def _type(value: str) -> str:
     return value
 
 
-def _key_id(value: str) -> str:
-    if "PRIVATE KEY" in value:
-        # Key ID and key file are easy to swap; the message must not echo the key.
-        raise ValueError("holds a key file: `key` is the 10-character key ID; the .p8 file's text goes in `token`")
-    if not _APPLE_ID.match(value):
-        raise ValueError("must be the 10-character APNs key ID (upper-case letters and digits)")
-    return value
-
-
-def _team_id(value: str) -> str:
-    if not _APPLE_ID.match(value):
-        raise ValueError("must be the 10-character Apple developer team ID (upper-case letters and digits)")
-    return value
-
-
 CredentialType = Annotated[str, StringConstraints(min_length=1, max_length=32), AfterValidator(_type)]
-KeyId = Annotated[str, StringConstraints(min_length=1, max_length=4096), AfterValidator(_key_id)]
-TeamId = Annotated[str, StringConstraints(min_length=1, max_length=10), AfterValidator(_team_id)]
 HmsClientId = Annotated[str, StringConstraints(min_length=1, max_length=256), AfterValidator(printable)]
 
 
@@ -70,8 +51,8 @@ class PushCredentialInputs(Schema):
     environment_id: Uuid = prop(description="the PingOne environment id (UUID) of the application", immutable=True)
     application_id: Uuid = prop(description="the native application's id (UUID)", immutable=True)
     type: CredentialType = prop(description="APNS, FCM_HTTP_V1 or HMS", immutable=True)
-    key: KeyId | None = prop(None, description="APNS: the 10-character key ID of the .p8 key", immutable=True)
-    team_id: TeamId | None = prop(None, description="APNS: the 10-character Apple team ID", immutable=True)
+    key: AppleKeyId | None = prop(None, description="APNS: the 10-character key ID of the .p8 key", immutable=True)
+    team_id: AppleTeamId | None = prop(None, description="APNS: the 10-character Apple team ID", immutable=True)
     token: P8Key | None = prop(
         None,
         description="APNS: the .p8 key file's PEM text (PKCS#8 EC P-256)",

@@ -18,7 +18,7 @@ from .. import _paths as paths
 from .._errors import ApiError
 from .._provider import DynamicResource, SchemaProvider
 from .._schema import Schema, prop
-from .._validators import P8Key, ServiceAccountJson
+from .._validators import AppleKeyId, AppleTeamId, P8Key, ServiceAccountJson
 from . import _client
 from ._validators import ApplicationId
 
@@ -108,12 +108,8 @@ class _PushProvider(SchemaProvider[P]):
 # ---- APNs ------------------------------------------------------------------------------
 class ApnsConfigInputs(_PushInputs):
     topic: Ident = prop(description="the app's bundle id, e.g. com.example.app")
-    key_id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{10}$")] = prop(
-        description="the 10-character APNs key id (upper-case letters and digits)"
-    )
-    team_id: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{10}$")] = prop(
-        description="the 10-character Apple team id (upper-case letters and digits)"
-    )
+    key_id: AppleKeyId = prop(description="the 10-character APNs key id (upper-case letters and digits)")
+    team_id: AppleTeamId = prop(description="the 10-character Apple team id (upper-case letters and digits)")
     environment: Annotated[Literal["DEVELOPMENT", "PRODUCTION"], BeforeValidator(_env)] = prop(
         description="DEVELOPMENT or PRODUCTION (any case)"
     )
