@@ -4,7 +4,9 @@ real Pulumi CLI on a throw-away project with a file backend."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -319,6 +321,17 @@ class Project:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+    def kill_up_while_creating(self, stack: str = "test") -> None:
+        """SIGKILL a slowed `pulumi up` (and its plugins) just after its first application create
+        was sent: the state then holds pending creates, some of which the server made."""
+        self.emulator.faults(probability=0, latencyMs=400)
+        proc = self.spawn_up(stack)
+        self.emulator.wait_for_call("POST /powerauth/admin/applications")
+        time.sleep(0.6)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        self.emulator.no_faults()
 
     def up(self, stack: str = "test", *extra: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run("up", "--yes", "--skip-preview", *extra, stack=stack, check=check)

@@ -6,8 +6,6 @@ follows, and `destroy` converges to nothing left."""
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from typing import Any
 
@@ -134,13 +132,7 @@ def test_interrupted_deploy_recovers_without_duplicates(project: Project, figure
     emu = project.emulator
     emu.reset()
     project.use_stack_file("dev")
-    emu.faults(probability=0, latencyMs=400)
-    proc = project.spawn_up("dev")
-    emu.wait_for_call("POST /powerauth/admin/applications")
-    time.sleep(0.6)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    emu.no_faults()
+    project.kill_up_while_creating("dev")
     created_before = len(emu.powerauth("GET", "/v2/admin/applications/DEMO_APP/callbacks").json().get("callbacks", []))
 
     # Documented recovery (`mfa-push recover`, or tools/recover.py here) adopts what the killed run

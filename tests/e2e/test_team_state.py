@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -253,13 +252,7 @@ def test_sigkilled_runner_recovers_with_cancel_and_recover(
     dev_runner: Project, postgres: dev.Postgres, table: str
 ) -> None:
     project, emulator = dev_runner, dev_runner.emulator
-    emulator.faults(probability=0, latencyMs=400)
-    proc = project.spawn_up("dev")
-    emulator.wait_for_call("POST /powerauth/admin/applications")
-    time.sleep(0.6)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    emulator.no_faults()
+    project.kill_up_while_creating("dev")
 
     # The killed run's lock is a row of the shared table: every other run stops at it.
     assert lock_rows(postgres, table)
