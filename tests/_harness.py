@@ -3,6 +3,8 @@ real Pulumi CLI on a throw-away project with a file backend."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import shutil
@@ -10,7 +12,9 @@ import signal
 import socket
 import ssl
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,20 @@ import yaml
 from tools import dev
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextlib.contextmanager
+def local_http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A scripted stub server on a free loopback port, for transport tests: its base URL."""
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
 
 PASSPHRASE = "mfa-push-test-passphrase"
 

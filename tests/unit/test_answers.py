@@ -5,11 +5,11 @@ was wrong (never the body); an idempotent call is sent again, a create is not an
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from _harness import local_http_server
 from pulumi_mfa_push import _transport
 from pulumi_mfa_push._errors import MalformedAnswer, answer_may_be_lost
 from pulumi_mfa_push.pingid import _client as pingid_client
@@ -56,12 +56,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     _Handler.script = []
     _Handler.seen = []
-    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with local_http_server(_Handler) as url:
+        yield url
 
 
 def _api(url: str, deadline: float = 5.0) -> _transport.Api:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import errno
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from _harness import free_port
+from _harness import free_port, local_http_server
 from pulumi_mfa_push import _transport
 from pulumi_mfa_push._errors import ApiError, ProviderError, TransportFailure, Unreachable, answer_may_be_lost
 
@@ -38,13 +37,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     _Handler.script = []
     _Handler.seen = []
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with local_http_server(_Handler) as url:
+        yield url
 
 
 def _api(url: str, **kw: object) -> _transport.Api:
@@ -226,12 +222,9 @@ class _Drip(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def drip() -> Iterator[str]:
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
-    srv.daemon_threads = True
     _Drip.seen = []
-    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
+    with local_http_server(_Drip) as url:
+        yield url
 
 
 def test_an_answer_that_trickles_in_ends_the_attempt_at_its_timeout(drip: str) -> None:
