@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -19,9 +19,14 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-from . import _lifetime, _quiet, _schema, _settings, _transport
+from . import _lazy, _lifetime, _quiet, _schema, _settings
 from ._errors import ProviderError, answer_may_be_lost
 from ._schema import Schema
+
+if TYPE_CHECKING:
+    from . import _transport
+else:  # the HTTP stack: imported by the first API call, not by the program or a preview
+    _transport = _lazy.module("pulumi_mfa_push._transport")
 
 S = TypeVar("S", bound=Schema)
 T = TypeVar("T")
@@ -85,10 +90,11 @@ class SchemaProvider(ResourceProvider, Generic[S]):
 
     @classmethod
     def required_settings(cls) -> tuple[_settings.Setting, ...]:
-        """The settings this resource's API cannot work without: `REQUIRED` of the `_client`
-        module of the API package the provider is declared in."""
+        """The settings this resource's API cannot work without: `REQUIRED` of the `_config`
+        module of the API package the provider is declared in (not of its HTTP client, so that
+        a check never imports the HTTP stack)."""
         package = cls.__module__.rpartition(".")[0]
-        required: tuple[_settings.Setting, ...] = importlib.import_module(f"{package}._client").REQUIRED
+        required: tuple[_settings.Setting, ...] = importlib.import_module(f"{package}._config").REQUIRED
         return required
 
     # -- preview ---------------------------------------------------------------------

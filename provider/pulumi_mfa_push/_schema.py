@@ -60,7 +60,9 @@ def prop(
 class Schema(BaseModel):
     """Base of every resource's input model."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: a validator is built when a model first validates (in the provider), not when
+    # its class is made; the program only reads the fields, and builds none.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     #: Outputs computed by the API, with whether each is secret.
     computed_outputs: ClassVar[dict[str, bool]] = {}

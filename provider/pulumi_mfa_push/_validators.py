@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import AfterValidator, StringConstraints
+
+from . import _lazy
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+else:  # key parsing: only a check of a key needs it, never the program
+    serialization = _lazy.module("cryptography.hazmat.primitives.serialization")
+    ec = _lazy.module("cryptography.hazmat.primitives.asymmetric.ec")
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _PRINTABLE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII without spaces

@@ -13,12 +13,16 @@ from pulumi_mfa_push import _settings, registry
 from pulumi_mfa_push._errors import ApiError, ProviderError, Unreachable
 from pulumi_mfa_push._provider import create_once
 from pulumi_mfa_push.pingid import _client as pingid_client
+from pulumi_mfa_push.pingid import _config as pingid_config
 from pulumi_mfa_push.pingone import _client as pingone_client
+from pulumi_mfa_push.pingone import _config as pingone_config
 from pulumi_mfa_push.powerauth import _client as powerauth_client
+from pulumi_mfa_push.powerauth import _config as powerauth_config
 from pulumi_mfa_push.powerauth.application import ApplicationProvider
 
-CLIENTS = {"powerauth": powerauth_client, "pingone": pingone_client, "pingid": pingid_client}
-EVERY_SETTING = [s for client in CLIENTS.values() for s in client.REQUIRED]
+#: Each API's settings (apart from its HTTP client, so that check() never imports the HTTP stack).
+CONFIGS = {"powerauth": powerauth_config, "pingone": pingone_config, "pingid": pingid_config}
+EVERY_SETTING = [s for config in CONFIGS.values() for s in config.REQUIRED]
 APP = {"application_id": "APP", "roles": ["A"], "adopt": False}
 
 
@@ -39,8 +43,8 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.mark.parametrize("kind", registry.kinds(), ids=lambda k: k.token)
 def test_every_resource_asks_for_its_apis_settings(kind: registry.ResourceKind) -> None:
-    assert kind.provider.required_settings() == CLIENTS[kind.api].REQUIRED
-    assert all(s.key.startswith(f"{kind.api}:") for s in CLIENTS[kind.api].REQUIRED)
+    assert kind.provider.required_settings() == CONFIGS[kind.api].REQUIRED
+    assert all(s.key.startswith(f"{kind.api}:") for s in CONFIGS[kind.api].REQUIRED)
 
 
 def test_missing_settings_are_named_in_one_line_with_the_command(stack: Any) -> None:

@@ -17,6 +17,7 @@ from .. import _paths as paths
 from .. import _settings, _transport
 from .._cache import ReadCache
 from .._errors import ApiError, ProviderError
+from ._config import ACCOUNT_ID, API_KEY, CA_BUNDLE, TOKEN
 
 NAME = "PingID SDK"
 DEFAULT_URL = "https://sdk.pingid.com/pingid/v1"
@@ -26,13 +27,6 @@ SIGNATURE_HEADER = "X-PINGID-Signature"
 # to use 32 bytes or more would only be noise on the engine's output.
 warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
 
-ACCOUNT_ID = _settings.Setting("pingid:accountId", "PINGID_ACCOUNT_ID", "the PingID SDK account id")
-API_KEY = _settings.Setting("pingid:apiKey", "PINGID_API_KEY", "the PingID SDK API key (Base64)", secret=True)
-TOKEN = _settings.Setting("pingid:token", "PINGID_TOKEN", "the PingID SDK token", secret=True)
-#: What `api()` cannot work without (the URL has a default); `check()` asks for them at preview.
-REQUIRED = (ACCOUNT_ID, API_KEY, TOKEN)
-#: CA certificates to trust besides the system's: a PEM file path or the PEM text.
-CA_BUNDLE = ("pingid:caBundle", "PINGID_CA_BUNDLE")
 
 _HINTS = {
     401: "check pingid:accountId, pingid:apiKey and pingid:token",

@@ -15,6 +15,7 @@ from .. import _paths as paths
 from .. import _settings, _transport
 from .._cache import ReadCache
 from .._errors import ApiError, ProviderError
+from ._config import CA_BUNDLE, CLIENT_ID, CLIENT_SECRET, ENVIRONMENT_ID
 
 NAME = "PingOne"
 
@@ -25,17 +26,6 @@ REGIONS = {"NA": "com", "EU": "eu", "AP": "asia", "AU": "com.au", "CA": "ca", "S
 #: dies in flight. Short-lived tokens (the emulator can issue 1 s ones) use a quarter of their life.
 REFRESH_MARGIN = 60.0
 
-ENVIRONMENT_ID = _settings.Setting(
-    "pingone:environmentId", "PINGONE_ENVIRONMENT_ID", "the environment id of the worker app"
-)
-CLIENT_ID = _settings.Setting("pingone:clientId", "PINGONE_CLIENT_ID", "the worker app's client id")
-CLIENT_SECRET = _settings.Setting(
-    "pingone:clientSecret", "PINGONE_CLIENT_SECRET", "the worker app's client secret", secret=True
-)
-#: What `api()` cannot work without (the URLs have defaults); `check()` asks for them at preview.
-REQUIRED = (ENVIRONMENT_ID, CLIENT_ID, CLIENT_SECRET)
-#: CA certificates to trust besides the system's (for both URLs): a PEM file path or the PEM text.
-CA_BUNDLE = ("pingone:caBundle", "PINGONE_CA_BUNDLE")
 
 _HINT_401 = "check pingone:clientId, pingone:clientSecret and pingone:environmentId (the worker app's)"
 _HINT_403 = (

@@ -12,20 +12,24 @@ an `up` deletes it. Only new ids are a change; the resource's delete deletes not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 import pulumi.runtime.settings
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
+from .. import _lazy, _schema, _settings, _validators
 from .. import _paths as paths
-from .. import _schema, _settings, _validators
 from .._errors import ApiError, ProviderError
 from .._provider import DynamicResource, SchemaProvider
 from .._schema import Schema, prop
 from .._validators import Uuid
-from . import _client
 from .push_credential import list_credentials
+
+if TYPE_CHECKING:
+    from . import _client
+else:  # the HTTP client: imported by the first API call, not by the program or a preview
+    _client = _lazy.module(f"{__package__}._client")
 
 LEGACY_TYPE = "FCM"
 REPLACEMENT_TYPE = "FCM_HTTP_V1"

@@ -11,16 +11,10 @@ from .. import _paths as paths
 from .. import _settings, _transport
 from .._cache import ReadCache
 from .._errors import ApiError
+from ._config import CA_BUNDLE, REQUIRED, URL
 
 NAME = "PowerAuth"
 
-URL = _settings.Setting("powerauth:url", "POWERAUTH_URL", "the PowerAuth Cloud base URL")
-USERNAME = _settings.Setting("powerauth:username", "POWERAUTH_USERNAME", "the admin user name")
-PASSWORD = _settings.Setting("powerauth:password", "POWERAUTH_PASSWORD", "the admin password", secret=True)
-#: What `api()` cannot work without; `check()` asks for them at preview.
-REQUIRED = (URL, USERNAME, PASSWORD)
-#: CA certificates to trust besides the system's: a PEM file path or the PEM text.
-CA_BUNDLE = ("powerauth:caBundle", "POWERAUTH_CA_BUNDLE")
 
 _HINTS = {
     401: "check powerauth:username and powerauth:password",

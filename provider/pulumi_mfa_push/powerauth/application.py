@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from .. import _lazy
 from .. import _paths as paths
 from .._errors import ApiError, ProviderError, answer_may_be_lost
 from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import Schema, prop
-from . import _client
 from ._validators import ApplicationId, Roles
+
+if TYPE_CHECKING:
+    from . import _client
+else:  # the HTTP client: imported by the first API call, not by the program or a preview
+    _client = _lazy.module(f"{__package__}._client")
 
 
 class ApplicationInputs(Schema):

@@ -4,17 +4,22 @@ its own roles on delete. Several role sets (and unmanaged roles) can share one a
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 
+from .. import _lazy
 from .._errors import ApiError
 from .._provider import DynamicResource, SchemaProvider
 from .._schema import Schema, prop
-from . import _client
 from ._validators import ApplicationId, Roles
 from .application import get_application, set_roles
+
+if TYPE_CHECKING:
+    from . import _client
+else:  # the HTTP client: imported by the first API call, not by the program or a preview
+    _client = _lazy.module(f"{__package__}._client")
 
 
 class ApplicationRolesInputs(Schema):

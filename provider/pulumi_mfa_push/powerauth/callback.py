@@ -4,19 +4,24 @@ create whose answer was lost looks for its callback (name, URL, type) before try
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from .. import _lazy
 from .. import _paths as paths
 from .._errors import ApiError
 from .._provider import DynamicResource, SchemaProvider, create_once
 from .._schema import Schema, prop
-from . import _client
 from ._validators import ApplicationId
+
+if TYPE_CHECKING:
+    from . import _client
+else:  # the HTTP client: imported by the first API call, not by the program or a preview
+    _client = _lazy.module(f"{__package__}._client")
 
 OPERATION_ATTRIBUTES = frozenset(
     [

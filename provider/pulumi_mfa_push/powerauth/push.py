@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
+from .. import _lazy
 from .. import _paths as paths
 from .._errors import ApiError
 from .._provider import DynamicResource, SchemaProvider
 from .._schema import Schema, prop
 from .._validators import AppleKeyId, AppleTeamId, P8Key, ServiceAccountJson
-from . import _client
 from ._validators import ApplicationId
+
+if TYPE_CHECKING:
+    from . import _client
+else:  # the HTTP client: imported by the first API call, not by the program or a preview
+    _client = _lazy.module(f"{__package__}._client")
 
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\s]+$")]
 
