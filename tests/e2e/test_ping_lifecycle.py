@@ -116,7 +116,10 @@ def test_token_expiry_in_the_middle_of_a_deployment(project: Project) -> None:
     emu = project.emulator
     emu.settings(tokenTtlSeconds=2)
     try:
-        emu.faults(probability=0, latencyMs=700, pathPattern="/pingone/v1/")
+        # Each create is one call: the provider runs 4 at once, so the last 2 start when the first
+        # answers, 1.7 s after the token was fetched, past its renewal at 1.5 s (a quarter of its
+        # 2 s life early). A first call that arrives late is refused, renewed and sent again.
+        emu.faults(probability=0, latencyMs=1700, pathPattern="/pingone/v1/")
         per_type: dict[str, dict[str, Any]] = {
             "HMS": {"clientId": "c", "clientSecret": HMS_SECRET},
             "FCM_HTTP_V1": {"googleServiceAccountCredentials": service_account()},

@@ -32,6 +32,7 @@ from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
 
 CONSOLE_APP = "0c1a2b3c-4d5e-4f60-8172-93a4b5c6d7e8"  # seeded by the emulator, named in the console
 CRED_ROUTE = "POST /pingone/v1/environments/{envId}/applications/{appId}/pushCredentials"
+LIST_ROUTE = "GET /pingone/v1/environments/{envId}/applications/{appId}/pushCredentials"
 TOKEN_ROUTE = "POST /pingone-auth/{envId}/as/token"
 PID_CREATE_ROUTE = "POST /pingid/v1/accounts/{accountId}/applications"
 
@@ -234,6 +235,14 @@ def test_create_and_read_each_type(emu: Emu, configure: Callable[..., None], kin
     assert listed(emu) == []
 
 
+def test_a_create_is_one_post(emu: Emu, configure: Callable[..., None]) -> None:
+    """No list before the POST: the only other call is the process's token."""
+    emu.control("DELETE", "/requests")
+    P1.create(credential(emu, "APNS"))
+    assert emu.hits(CRED_ROUTE) == 1 and emu.hits(LIST_ROUTE) == 0
+    assert emu.hits(TOKEN_ROUTE) == 1 and emu.control("GET", "/requests")["total"] == 2
+
+
 def test_three_types_side_by_side(emu: Emu, configure: Callable[..., None]) -> None:
     ids = {kind: P1.create(credential(emu, kind)).id for kind in ("APNS", "FCM_HTTP_V1", "HMS")}
     assert {c["type"]: c["id"] for c in listed(emu)} == ids
@@ -270,7 +279,7 @@ def test_unknown_application_is_a_clear_error(emu: Emu, configure: Callable[...,
 
 
 def fault_next_post(emu: Emu, monkeypatch: pytest.MonkeyPatch, faults: dict[str, Any]) -> None:
-    """Apply `faults` to the next push-credential POST only (the create lists first)."""
+    """Apply `faults` to the next push-credential POST only (the lists after it are spared)."""
     fault_next_call(emu, monkeypatch, "POST", {"pathPattern": "/pushCredentials$"} | faults)
 
 
@@ -300,21 +309,59 @@ def test_lost_create_answer_adopts_what_was_created(
     fault_next_post(emu, monkeypatch, {"statuses": [500], "afterCommit": True})
     emu.control("DELETE", "/requests")
     created = P1.create(credential(emu, "FCM_HTTP_V1"))
+    assert emu.hits(CRED_ROUTE) == 1  # reconciled, not posted again
+    assert emu.hits(LIST_ROUTE) == 1  # one list, only because the answer was lost
     assert [c["id"] for c in listed(emu)] == [created.id]
     assert created.outs["credential_id"] == created.id and created.outs["type"] == "FCM_HTTP_V1"
-    assert emu.hits(CRED_ROUTE) == 1  # reconciled, not posted again
 
 
 def test_lost_answer_never_adopts_a_credential_that_was_there_before(
     emu: Emu, configure: Callable[..., None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     existing = P1.create(credential(emu, "APNS"))
+    # Ownership is told by the server's clock: a credential made within about 2 s before our POST
+    # (the Date header's whole seconds plus the tolerance) would be taken for ours. The emulator's
+    # Date (uvicorn's, renewed once a second) can lag up to a second more, so wait past all that;
+    # its control plane cannot back-date a credential.
+    time.sleep(4)
     # The server refuses the duplicate, but the client only hears a 500.
     fault_next_post(emu, monkeypatch, {"statuses": [500], "afterCommit": True})
+    emu.control("DELETE", "/requests")
     with pytest.raises(ProviderError) as err:
         P1.create(credential(emu, "APNS"))
     assert existing.id in str(err.value) and "one credential per type" in str(err.value)
+    assert emu.hits(CRED_ROUTE) == 2  # not ours, so posted again: refused, and the refusal is said
     assert [c["id"] for c in listed(emu)] == [existing.id]
+
+
+@pytest.mark.parametrize("date", [None, "", "yesterday", "Thu, 26 Nov 2026 13:44:38"])
+def test_lost_answer_without_the_server_clock_adopts_nothing(
+    emu: Emu, configure: Callable[..., None], monkeypatch: pytest.MonkeyPatch, date: str | None
+) -> None:
+    """A list answer whose Date is missing, blank, unreadable or without its zone cannot tell
+    ours from a credential that was there before: nothing is adopted, nothing posted again, and
+    the error names the credential to check."""
+    fault_next_post(emu, monkeypatch, {"statuses": [500], "afterCommit": True})
+    api = p1_client.api()
+    send: Callable[[httpx.Request], httpx.Response] = api.send
+
+    def send_without_date(request: httpx.Request) -> httpx.Response:
+        response = send(request)
+        if request.method == "GET":
+            del response.headers["date"]
+            if date is not None:
+                response.headers["Date"] = date
+        return response
+
+    monkeypatch.setattr(api, "send", send_without_date)
+    emu.control("DELETE", "/requests")
+    with pytest.raises(ProviderError) as err:
+        P1.create(credential(emu, "HMS"))
+    assert emu.hits(CRED_ROUTE) == 1 and emu.hits(LIST_ROUTE) == 1
+    [made] = listed(emu)  # our POST did make it: the error points at it
+    text = str(err.value)
+    assert made["id"] in text and "Date header" in text and "not adopted" in text and "\n" not in text
+    assert "hms-secret-value" not in text
 
 
 def test_create_refused_before_commit_is_tried_again(
@@ -323,8 +370,8 @@ def test_create_refused_before_commit_is_tried_again(
     fault_next_post(emu, monkeypatch, {"statuses": [503]})
     emu.control("DELETE", "/requests")
     created = P1.create(credential(emu, "HMS"))
+    assert emu.hits(CRED_ROUTE) == 2 and emu.hits(LIST_ROUTE) == 1  # nothing found, so posted again
     assert [c["id"] for c in listed(emu)] == [created.id]
-    assert emu.hits(CRED_ROUTE) == 2
 
 
 def test_lost_answer_of_a_rate_limited_create(
@@ -333,8 +380,8 @@ def test_lost_answer_of_a_rate_limited_create(
     fault_next_post(emu, monkeypatch, {"statuses": [429], "afterCommit": True})
     emu.control("DELETE", "/requests")
     created = P1.create(credential(emu, "APNS"))
+    assert emu.hits(CRED_ROUTE) == 1 and emu.hits(LIST_ROUTE) == 1
     assert [c["id"] for c in listed(emu)] == [created.id]
-    assert emu.hits(CRED_ROUTE) == 1
 
 
 def test_token_expiry_mid_run(emu: Emu, configure: Callable[..., None]) -> None:
@@ -384,7 +431,6 @@ def test_wrong_environment_for_the_worker(emu: Emu, configure: Callable[..., Non
 
 # -- PingOne: retiring legacy FCM -----------------------------------------------------------------
 
-LIST_ROUTE = "GET /pingone/v1/environments/{envId}/applications/{appId}/pushCredentials"
 DELETE_ROUTE = "DELETE /pingone/v1/environments/{envId}/applications/{appId}/pushCredentials/{credentialId}"
 RETIRE = LegacyFcmRetirementProvider()
 

@@ -23,6 +23,7 @@ from pulumi_mfa_push._schema import UNKNOWN
 from pulumi_mfa_push.pingid import _client as pid_client
 from pulumi_mfa_push.pingid.application import ApplicationProvider, decode_name, retired_name
 from pulumi_mfa_push.pingone import _client as p1_client
+from pulumi_mfa_push.pingone import push_credential
 from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
 
 ENV = "a3c2f1e0-5b4d-4e6f-8a7b-9c0d1e2f3a4b"
@@ -337,6 +338,61 @@ def test_type_change_creates_first() -> None:
 def test_other_application_creates_first() -> None:
     other = "66666666-7777-4888-8999-aaaaaaaaaaaa"
     assert P1.diff("c", _outs(apns()), apns(application_id=other)).delete_before_replace is False
+
+
+# -- PingOne: which credential a lost create made ----------------------------------------------
+
+#: The list answer's Date; the first POST left 3 s before it (by the local clock), so with the
+#: 1 s tolerance a credential created at 10:00:06 or later is ours.
+LIST_DATE = "Mon, 01 Jun 2026 10:00:10 GMT"
+
+
+def ours_after(
+    monkeypatch: pytest.MonkeyPatch, news: dict[str, Any], items: list[dict[str, Any]], date: str = LIST_DATE
+) -> dict[str, Any] | None:
+    response = httpx.Response(200, headers={"Date": date} if date else {})
+    monkeypatch.setattr(push_credential, "_listing", lambda env, app: (response, items))
+    inputs = P1.inputs_of(dict(P1.check({}, news).inputs))
+    return push_credential._ours(inputs, time.monotonic() - 3.0)
+
+
+def cred(id_: str, created_at: Any, kind: str = "HMS", **more: Any) -> dict[str, Any]:
+    return {"id": id_, "type": kind, "createdAt": created_at, "clientId": "104567893"} | more
+
+
+def test_a_credential_made_since_the_post_is_ours(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = cred("new", "2026-06-01T10:00:06.100Z")
+    assert ours_after(monkeypatch, hms(), [made]) == made
+    # The newest when the one-per-type rule is off and there are several.
+    newer = cred("newer", "2026-06-01T10:00:09.000Z")
+    assert ours_after(monkeypatch, hms(), [made, newer, cred("old", "2026-06-01T09:00:00.000Z")]) == newer
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        cred("before", "2026-06-01T10:00:05.800Z"),  # older than the window: someone else's
+        cred("other-type", "2026-06-01T10:00:09.000Z", kind="APNS"),
+        cred("other-client", "2026-06-01T10:00:09.000Z", clientId="999"),
+    ],
+)
+def test_what_is_not_ours_is_not_adopted(monkeypatch: pytest.MonkeyPatch, item: dict[str, Any]) -> None:
+    assert ours_after(monkeypatch, hms(), [item]) is None
+
+
+@pytest.mark.parametrize("created_at", [None, "", "June", 1780308006, "2026-06-01T10:00:09"])
+def test_an_unreadable_created_at_adopts_nothing(monkeypatch: pytest.MonkeyPatch, created_at: Any) -> None:
+    with pytest.raises(ProviderError, match="createdAt is missing or unreadable") as err:
+        ours_after(monkeypatch, hms(), [cred("what", created_at)])
+    assert "what" in str(err.value) and "not adopted" in str(err.value)
+
+
+@pytest.mark.parametrize("date", ["", "soon", "Mon, 01 Jun 2026 10:00:10"])
+def test_no_server_clock_adopts_nothing(monkeypatch: pytest.MonkeyPatch, date: str) -> None:
+    with pytest.raises(ProviderError, match="no readable Date header"):
+        ours_after(monkeypatch, hms(), [cred("new", "2026-06-01T10:00:09.000Z")], date=date)
+    # Nothing of our type: nothing to tell apart, so the create may be sent again.
+    assert ours_after(monkeypatch, hms(), [cred("apns", "2026-06-01T10:00:09.000Z", kind="APNS")], date=date) is None
 
 
 # -- PingID: check and diff -------------------------------------------------------------------

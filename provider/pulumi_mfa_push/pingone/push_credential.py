@@ -5,7 +5,9 @@ change replaces the credential, and drift in the secrets cannot be seen."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
@@ -17,6 +19,9 @@ from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import Schema, is_unknown, prop
 from .._validators import AppleKeyId, AppleTeamId, P8Key, PrintableToken, ServiceAccountJson, Uuid, printable
 from . import _client
+
+if TYPE_CHECKING:
+    import httpx
 
 # -- value rules -------------------------------------------------------------------------
 
@@ -89,12 +94,23 @@ def _computed(body: dict[str, Any]) -> dict[str, Any]:
 
 # -- API calls ---------------------------------------------------------------------------
 
+#: How far the clock that stamps a credential's `createdAt` may run behind the one that stamps an
+#: answer's `Date` (PingOne's hosts, not ours) before a credential our create made is not
+#: recognised as ours after a lost answer (see `_ours`).
+CLOCK_TOLERANCE = 1.0
+
+
+def _listing(environment_id: str, application_id: str) -> tuple[httpx.Response, list[dict[str, Any]]]:
+    """The list answer (for its `Date` header) and the application's credentials."""
+    path = _client.credentials_path(environment_id, application_id)
+    response, body = _client.api().exchange("GET", path, idempotent=True)
+    embedded = body.get("_embedded") if body is not None else None
+    items = embedded.get("pushCredentials") if isinstance(embedded, dict) else None
+    return response, [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
 
 def list_credentials(environment_id: str, application_id: str) -> list[dict[str, Any]]:
-    body = _client.api().call("GET", _client.credentials_path(environment_id, application_id), idempotent=True)
-    embedded = body.get("_embedded")
-    items = embedded.get("pushCredentials") if isinstance(embedded, dict) else None
-    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    return _listing(environment_id, application_id)[1]
 
 
 def _listed(environment_id: str, application_id: str) -> list[dict[str, Any]] | None:
@@ -107,18 +123,76 @@ def _listed(environment_id: str, application_id: str) -> list[dict[str, Any]] | 
         raise
 
 
-def _ours(inputs: PushCredentialInputs, before: set[str]) -> dict[str, Any] | None:
-    """After a lost answer: a credential of our type that was not there before our first
-    attempt, so our attempt made it. Ids, not timestamps: the server's clock is not ours."""
-    mine = [
+def _server_time(response: httpx.Response) -> datetime | None:
+    """The server's clock when it answered (the `Date` header, whole seconds), None if unreadable."""
+    from email.utils import parsedate_to_datetime  # only after a lost answer
+
+    try:
+        when = parsedate_to_datetime(response.headers.get("date", ""))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def _created_at(item: dict[str, Any]) -> datetime | None:
+    value = item.get("createdAt")
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return when if when is not None and when.tzinfo is not None else None
+
+
+def _ours(inputs: PushCredentialInputs, sent_at: float) -> dict[str, Any] | None:
+    """After a lost answer: the credential our attempts made, if any (`sent_at`: the local
+    monotonic time just before the first POST was sent).
+
+    A credential of our type may also have been there before, made outside the stack: our POST
+    was then refused, and that answer lost too. It must never be adopted (its secrets are not
+    ours). The create does not list before posting (that doubled its calls), so the server's
+    clock decides, and it is never compared with ours (which may be set differently): the list
+    answer's `Date` less the time elapsed here (monotonic) since the first POST left is no later
+    than when PingOne received that POST, and a credential whose `createdAt` is at or after it,
+    less `CLOCK_TOLERANCE`, is ours. The `Date` header's truncation to whole seconds only moves
+    that bound earlier, by up to 1 s, so the accepted residual risk is this: a credential of our
+    type made by someone else within about 2 s before our POST reached PingOne is taken for ours
+    after a lost answer. Without a readable `Date` or `createdAt`, nothing is adopted: an error
+    says what to check."""
+    response, items = _listing(inputs.environment_id, inputs.application_id)
+    elapsed = time.monotonic() - sent_at
+    candidates = [
         item
-        for item in list_credentials(inputs.environment_id, inputs.application_id)
+        for item in items
         if item.get("type") == inputs.type
-        and str(item.get("id")) not in before
         and not (inputs.type == "HMS" and item.get("clientId") not in (None, inputs.client_id))
     ]
-    mine.sort(key=lambda i: str(i.get("createdAt", "")))
-    return mine[-1] if mine else None
+    if not candidates:
+        return None
+    now = _server_time(response)
+    if now is None:
+        raise _undecided(inputs, candidates, "PingOne's list answer has no readable Date header")
+    since = now - timedelta(seconds=elapsed + CLOCK_TOLERANCE)
+    mine = []
+    for item in candidates:
+        created = _created_at(item)
+        if created is None:
+            raise _undecided(inputs, [item], "its createdAt is missing or unreadable")
+        if created >= since:
+            mine.append((created, item))
+    return max(mine, key=lambda pair: pair[0])[1] if mine else None
+
+
+def _undecided(inputs: PushCredentialInputs, candidates: list[dict[str, Any]], why: str) -> ProviderError:
+    path = _client.credentials_path(inputs.environment_id, inputs.application_id)
+    ids = [str(i.get("id")) for i in candidates]
+    return ProviderError(
+        f"The answer to the create of a {inputs.type} push credential in PingOne application "
+        f"{inputs.application_id} (environment {inputs.environment_id}) was lost, and whether credential "
+        f"{' or '.join(ids)} is the one it made cannot be told: {why}. It is not adopted, since it may be "
+        "someone else's (PingOne never returns a credential's secrets). Check it (PingOne console: "
+        "Applications > the application > Push credentials); if it is not in use, delete it "
+        f"(DELETE {path}/{ids[0]}) and run again."
+    )
 
 
 def _clash(inputs: PushCredentialInputs) -> ProviderError:
@@ -168,8 +242,6 @@ class PushCredentialProvider(SchemaProvider[PushCredentialInputs]):
         _client.reads.forget(f"{inputs.environment_id}/{inputs.application_id}")
         api = _client.api()
         path = _client.credentials_path(inputs.environment_id, inputs.application_id)
-        # What exists before we try: after a lost answer, anything new of our type is ours.
-        before = {str(i.get("id")) for i in list_credentials(inputs.environment_id, inputs.application_id)}
 
         def post() -> dict[str, Any]:
             response, body = api.exchange(
@@ -181,7 +253,12 @@ class PushCredentialProvider(SchemaProvider[PushCredentialInputs]):
                 raise api.refused("POST", path, response)
             return body
 
-        body = create_once(post, lambda: _ours(inputs, before))
+        # One POST, no list first: only after a lost answer does `_ours` list, and it tells ours
+        # apart by the server's clock and the time since the first POST left. The token is made
+        # current first so that its round trip does not count in that time.
+        _client.tokens().current()
+        sent_at = time.monotonic()
+        body = create_once(post, lambda: _ours(inputs, sent_at))
         return CreateResult(str(body["id"]), self.outputs(inputs, _computed(body)))
 
     def find_existing(self, props: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
