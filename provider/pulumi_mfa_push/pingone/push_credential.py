@@ -13,15 +13,19 @@ import pulumi
 from pulumi.dynamic import CreateResult, ReadResult, UpdateResult
 from pydantic import AfterValidator, StringConstraints
 
+from .. import _lazy
 from .. import _paths as paths
 from .._errors import ApiError, ProviderError
 from .._provider import DynamicResource, SchemaProvider, create_once, warn
 from .._schema import Schema, is_unknown, prop
 from .._validators import AppleKeyId, AppleTeamId, P8Key, PrintableToken, ServiceAccountJson, Uuid, printable
-from . import _client
 
 if TYPE_CHECKING:
     import httpx
+
+    from . import _client
+else:  # the HTTP client: imported by the first API call, not by the program or a preview
+    _client = _lazy.module(f"{__package__}._client")
 
 # -- value rules -------------------------------------------------------------------------
 
