@@ -86,16 +86,19 @@ async def api_middleware(request: Request, call_next: CallNext) -> Response:
         return await pingid.sign_response(request, response) if api is Api.PINGID else response
     runtime.counters.hit(f"{method} {route_template(request)}")
     decision = runtime.faults.decide(method, request.url.path)
-    if decision.latency_ms:
-        await asyncio.sleep(decision.latency_ms / 1000)
-
-    if decision.status is not None and not decision.after_commit:
-        response = generic_error(api, decision.status, method).response()
-    else:
-        response = await _run(request, call_next, api)
-        if decision.status is not None:  # the write happened; the client never learns it
+    runtime.counters.started()
+    try:
+        if decision.latency_ms:
+            await asyncio.sleep(decision.latency_ms / 1000)
+        if decision.status is not None and not decision.after_commit:
             response = generic_error(api, decision.status, method).response()
-        response = runtime.faults.spoil(response, decision)  # an answer fault: signed as it was sent
+        else:
+            response = await _run(request, call_next, api)
+            if decision.status is not None:  # the write happened; the client never learns it
+                response = generic_error(api, decision.status, method).response()
+            response = runtime.faults.spoil(response, decision)  # an answer fault: signed as it was sent
+    finally:
+        runtime.counters.finished()
 
     if api is Api.PINGID:
         response = await pingid.sign_response(request, response)

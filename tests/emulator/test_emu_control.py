@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import time
 from collections.abc import Callable
@@ -59,8 +60,18 @@ def test_counters(http: httpx.Client, pa: httpx.Client, p1: httpx.Client) -> Non
             "GET /powerauth/nowhere": 1,
             "GET /pingone/v1/environments/{envId}/applications": 1,
         },
+        "maxInFlight": 1,  # one call at a time
     }
-    assert http.delete("/_emulator/requests").json() == {"total": 0, "byRoute": {}}
+    assert http.delete("/_emulator/requests").json() == {"total": 0, "byRoute": {}, "maxInFlight": 0}
+
+
+def test_max_in_flight_counts_calls_served_at_once(http: httpx.Client, pa: httpx.Client) -> None:
+    http.put("/_emulator/faults", json={"latencyMs": 300, "probability": 0})
+    http.delete("/_emulator/requests")
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda i: pa.get(f"/admin/applications/X{i}"), range(6)))
+    assert http.get("/_emulator/requests").json()["maxInFlight"] == 6
+    http.delete("/_emulator/faults")
 
 
 def test_token_endpoint_is_counted(http: httpx.Client, p1: httpx.Client) -> None:
