@@ -19,7 +19,7 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-from . import _lazy, _lifetime, _quiet, _schema, _settings
+from . import _hosts, _lazy, _lifetime, _quiet, _schema, _settings
 from ._errors import ProviderError, answer_may_be_lost
 from ._schema import Schema
 
@@ -192,6 +192,7 @@ class DynamicResource(pulumi.dynamic.Resource):
             props.setdefault(key, None)
         secret_outs = schema.secret_outputs()
         opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=secret_outs), opts)
+        opts = _hosts.host_for(name, opts)
         super().__init__(provider, name, props, opts)
         if opts.replace_on_changes:
             self.urn.apply(lambda urn: pulumi.log.warn(REPLACE_ON_CHANGES_IGNORED.format(urn=urn), resource=self))
