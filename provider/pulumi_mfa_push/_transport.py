@@ -6,6 +6,7 @@ or malformed response created) before trying again. Every answer's body is parse
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import random
@@ -62,9 +63,14 @@ def proxy_for(url: str) -> tuple[str, str] | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
 def check_url(api: str, url: str, allow_insecure_loopback: bool, setting: str | None = None) -> str:
     """Refuse plain http except to loopback when explicitly allowed (by `setting`, by default
-    `<api>:allowInsecureHttp`). Messages name the host, never the whole URL."""
+    `<api>:allowInsecureHttp`). Messages name the host, never the whole URL.
+
+    Cached: every call of every resource looks up its client, and parsing the same URL again
+    (httpx's parser, then ipaddress) was a third of a millisecond each time. A refusal is an
+    exception, which is not cached."""
     try:
         parts = urlsplit(url)
         port = parts.port
