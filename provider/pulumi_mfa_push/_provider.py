@@ -104,6 +104,11 @@ class SchemaProvider(ResourceProvider, Generic[S]):
             # CheckFailure: the engine shows it as the one line it is, without "resource 'x' has a
             # problem" (the fix is in stack config, not in this resource's arguments).
             _settings.require_all(self.required_settings())
+        if news == _olds:
+            # Unchanged since the last deployment, whose check accepted and normalized these very
+            # inputs: validating them again (the schema, PEM keys) would only cost time, on every
+            # resource of every preview.
+            return CheckResult(news, [])
         inputs, failures = _schema.validate(self.schema, news)
         if not failures:
             failures = [_schema.Failure(p, r) for p, r in self.check_more(inputs)]
@@ -192,7 +197,7 @@ class DynamicResource(pulumi.dynamic.Resource):
             props.setdefault(key, None)
         secret_outs = schema.secret_outputs()
         opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=secret_outs), opts)
-        opts = _hosts.host_for(name, opts)
+        opts = _hosts.host_for(opts)
         super().__init__(provider, name, props, opts)
         if opts.replace_on_changes:
             self.urn.apply(lambda urn: pulumi.log.warn(REPLACE_ON_CHANGES_IGNORED.format(urn=urn), resource=self))

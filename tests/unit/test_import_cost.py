@@ -58,3 +58,38 @@ def test_the_first_api_call_imports_the_http_stack() -> None:
         push_credential._client.api  # the first use of the client, as an API call makes it
     """
     assert {"httpx", "tenacity"} <= imported_after(code)
+
+
+def test_an_unchanged_resource_is_checked_without_parsing_its_keys() -> None:
+    # A no-change preview hands check() the inputs it accepted at the last deployment: nothing
+    # to validate again, so the provider host does not even load the key parser.
+    news = {
+        "environment_id": "a3c2f1e0-5b4d-4e6f-8a7b-9c0d1e2f3a4b",
+        "application_id": "11111111-2222-4333-8444-555555555555",
+        "type": "APNS",
+        "key": "KEYID12345",
+        "team_id": "TEAM123456",
+        "token": apns_p8(),
+    }
+    code = f"""
+        from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
+        result = PushCredentialProvider().check({news!r}, {news!r})
+        assert not result.failures and result.inputs == {news!r}
+    """
+    assert imported_after(code) == set()
+
+
+def test_a_changed_resource_is_checked_in_full() -> None:
+    from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
+
+    olds = {
+        "environment_id": "a3c2f1e0-5b4d-4e6f-8a7b-9c0d1e2f3a4b",
+        "application_id": "11111111-2222-4333-8444-555555555555",
+        "type": "HMS",
+        "client_id": "123456",
+        "client_secret": "hms-secret",
+    }
+    provider = PushCredentialProvider()
+    assert not provider.check(olds, dict(olds)).failures
+    result = provider.check(olds, olds | {"application_id": "not-a-uuid"})
+    assert [f.property for f in result.failures] == ["application_id"]
