@@ -174,13 +174,6 @@ def pulumi_phases(
         yield phase, res
 
 
-def pulumi_run(
-    emu: Emulator, spec: dict[str, Any], workdir: Path, label: str, pg: PgState | None = None
-) -> dict[str, Any]:
-    """init a throw-away project (untimed), then the five timed phases (state in `pg` if given)."""
-    return dict(pulumi_phases(emu, spec, workdir, label, pg))
-
-
 #: Frames whose cumulative CPU the program profile reports (file fragment, function).
 PROGRAM_FRAMES = (
     ("pulumi_mfa_push/_provider.py", "__init__", "DynamicResource.__init__ (ours, incl. the SDK's Resource.__init__)"),

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import BENCH, PHASES, PY, ROOT, SETTINGS_ENV, WORKERS, log
-from bench.engine import PgState, explain, pulumi_phases, pulumi_run
+from bench.engine import PgState, explain, pulumi_phases
 from bench.procstats import import_times, machine, measured
 from bench.report import print_summary, targets
 from bench.stackgen import GROUP_SIZE, Material, make_spec, mix, prepare_emulator
@@ -130,31 +130,29 @@ def run_n(
         p = out["floor_a"][phase]
         log(f"  floor-a {phase:8s} {p['wall_s']:7.2f} s  cpu {p['cpu_s']:6.2f} s  calls {p['calls']['total']:4d}")
 
-    log(f"N={n}: floor (b) engine with {n} trivial dynamic resources")
-    emu.reset()
-    emu.faults(latencyMs=latency_ms, probability=0)
-    out["floor_b"] = pulumi_run(emu, dict(spec, mode="noop"), tmp / f"n{n}-floor-b", "floor-b")
-
-    log(f"N={n}: real stack through the Pulumi CLI")
+    # Floor (b) and the real stack take turns, phase for phase (and the real stack with its state
+    # in PostgreSQL, with --backend postgres): this machine's speed drifts by a quarter over
+    # minutes (a VM's neighbours), so each ratio compares phases measured side by side. Floor (b)
+    # makes no API call, so it shares the emulator that the real stack's run was prepared on.
+    log(f"N={n}: floor (b) ({n} trivial dynamic resources) and the real stack, phase for phase in turn")
     ids = prepare_emulator(emu, n, latency_ms)
     spec = make_spec(n, ids, env_id, mat)
-    if postgres is None:
-        out["real"] = pulumi_run(emu, spec, tmp / f"n{n}-real", "real")
-    else:
-        # The same stack with its state in PostgreSQL, against an emulator of its own, phase for
-        # phase in turn with the file backend's run: each pair is measured under the same load.
-        log(f"N={n}: and the same with the state in PostgreSQL, phase for phase in turn")
+    runs = {
+        "floor_b": pulumi_phases(emu, dict(spec, mode="noop"), tmp / f"n{n}-floor-b", "floor-b"),
+        "real": pulumi_phases(emu, spec, tmp / f"n{n}-real", "real"),
+    }
+    if postgres is not None:
         cluster, emu_pg = postgres
         ids_pg = prepare_emulator(emu_pg, n, latency_ms)
         spec_pg = make_spec(n, ids_pg, emu_pg.info["pingone"]["environmentId"], mat)
         pg = PgState(cluster, table=f"bench_n{n}")
-        out["real"], out["real_postgres"] = {}, {}
-        for (phase, file_res), (_, pg_res) in zip(
-            pulumi_phases(emu, spec, tmp / f"n{n}-real", "real"),
-            pulumi_phases(emu_pg, spec_pg, tmp / f"n{n}-real-pg", "real-pg", pg),
-            strict=True,
-        ):
-            out["real"][phase], out["real_postgres"][phase] = file_res, pg_res
+        runs["real_postgres"] = pulumi_phases(emu_pg, spec_pg, tmp / f"n{n}-real-pg", "real-pg", pg)
+    for key in runs:
+        out[key] = {}
+    for turn in zip(*runs.values(), strict=True):
+        for key, (phase, res) in zip(runs, turn, strict=True):
+            out[key][phase] = res
+    if postgres is not None:
         out["postgres_ratio"] = {
             phase: out["real_postgres"][phase]["wall_s"] / out["real"][phase]["wall_s"] for phase in PHASES
         }
