@@ -4,6 +4,7 @@ for creates that are not idempotent, `refreshed` for what a read returns."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from collections.abc import Callable, Iterable
@@ -18,6 +19,7 @@ from pulumi.dynamic import (
     ReadResult,
     ResourceProvider,
 )
+from pulumi.dynamic.dynamic import PROVIDER_KEY, serialize_provider
 
 from . import _hosts, _lazy, _lifetime, _quiet, _schema, _settings
 from ._errors import ProviderError, answer_may_be_lost
@@ -81,6 +83,13 @@ class SchemaProvider(ResourceProvider, Generic[S]):
 
     schema: type[S]
     serialize_as_secret_always = False
+
+    @classmethod
+    @functools.cache
+    def pickled(cls) -> str:
+        """The provider as `__provider` holds it: made once per class (it pickles by reference to
+        the class and holds no secret), not once per resource."""
+        return str(serialize_provider(cls()))
 
     def configure(self, req: ConfigureRequest) -> None:
         _quiet.install()
@@ -172,7 +181,11 @@ class DynamicResource(pulumi.dynamic.Resource):
     """A dynamic resource whose secret inputs and outputs follow its schema.
 
     Subclasses name their provider in `provider_type`; the registry and tools find the
-    schema through it."""
+    schema through it. Their constructor ends with `self.declare(name, self.props_of(locals()),
+    opts)`, not `super().__init__`: the SDK records, as where a resource was declared, the
+    caller of the third `__init__` on the stack (Resource's, CustomResource's, then the
+    resource class's own), so any `__init__` of ours in between would make every resource's
+    source position a line of this library instead of the user's program."""
 
     provider_type: ClassVar[type[SchemaProvider[Any]]]
 
@@ -186,9 +199,8 @@ class DynamicResource(pulumi.dynamic.Resource):
         """The constructor's keyword arguments (its `locals()`) as the resource's properties."""
         return {k: v for k, v in arguments.items() if k not in ("self", "name", "opts", "__class__")}
 
-    def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
-        provider = self.provider_type()
-        schema = provider.schema
+    def declare(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None) -> None:
+        schema = self.provider_type.schema
         props = dict(props)
         for key in schema.secret_fields():
             if props.get(key) is not None:
@@ -198,6 +210,10 @@ class DynamicResource(pulumi.dynamic.Resource):
         secret_outs = schema.secret_outputs()
         opts = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(additional_secret_outputs=secret_outs), opts)
         opts = _hosts.host_for(opts)
-        super().__init__(provider, name, props, opts)
+        # What pulumi.dynamic.Resource.__init__ does, without its frame: the provider under
+        # `__provider` (pickled by reference and holding nothing, so the same text for every
+        # resource of a type: made once) and the `pulumi-python:` type the engine routes on.
+        props[PROVIDER_KEY] = self.provider_type.pickled()
+        pulumi.CustomResource.__init__(self, f"pulumi-python:{self._resource_type_name}", name, props, opts)
         if opts.replace_on_changes:
             self.urn.apply(lambda urn: pulumi.log.warn(REPLACE_ON_CHANGES_IGNORED.format(urn=urn), resource=self))

@@ -307,4 +307,4 @@ class Application(DynamicResource, module="pingid", name="Application"):
         adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)

@@ -239,4 +239,4 @@ class LegacyFcmRetirement(DynamicResource, module="pingone", name="LegacyFcmReti
         replacement_credential_id: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)

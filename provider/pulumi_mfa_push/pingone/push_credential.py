@@ -344,4 +344,4 @@ class PushCredential(DynamicResource, module="pingone", name="PushCredential"):
         client_secret: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)

@@ -172,4 +172,4 @@ class Application(DynamicResource, module="powerauth", name="Application"):
         adopt: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)

@@ -80,4 +80,4 @@ class ApplicationRoles(DynamicResource, module="powerauth", name="ApplicationRol
         roles: pulumi.Input[list[pulumi.Input[str]]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)

@@ -277,4 +277,4 @@ class Callback(DynamicResource, module="powerauth", name="Callback"):
     ) -> None:
         if isinstance(http_basic, HttpBasicAuth):
             http_basic = {"username": http_basic.username, "password": http_basic.password}
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)

@@ -167,7 +167,7 @@ class ApnsConfig(DynamicResource, module="powerauth", name="ApnsConfig"):
         private_key: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)
 
 
 # ---- FCM -------------------------------------------------------------------------------
@@ -220,7 +220,7 @@ class FcmConfig(DynamicResource, module="powerauth", name="FcmConfig"):
         project_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)
 
 
 # ---- HMS -------------------------------------------------------------------------------
@@ -270,4 +270,4 @@ class HmsConfig(DynamicResource, module="powerauth", name="HmsConfig"):
         client_secret: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__(name, self.props_of(locals()), opts)
+        self.declare(name, self.props_of(locals()), opts)
