@@ -176,9 +176,9 @@ def pulumi_phases(
 
 #: Frames whose cumulative CPU the program profile reports (file fragment, function).
 PROGRAM_FRAMES = (
-    ("pulumi_mfa_push/_provider.py", "__init__", "DynamicResource.__init__ (ours, incl. the SDK's Resource.__init__)"),
-    ("pulumi/dynamic/dynamic.py", "__init__", "pulumi.dynamic.Resource.__init__"),
-    ("pulumi/dynamic/dynamic.py", "serialize_provider", "dill serialize_provider"),
+    ("pulumi_mfa_push/_provider.py", "declare", "DynamicResource.declare (ours, incl. the SDK's Resource.__init__)"),
+    ("pulumi/resource.py", "__init__", "pulumi.Resource.__init__ and CustomResource.__init__ (SDK)"),
+    ("pulumi/dynamic/dynamic.py", "serialize_provider", "dill serialize_provider (once per provider class)"),
     ("pulumi/output.py", "secret", "Output.secret (our secret inputs)"),
     ("pulumi/resource.py", "merge", "ResourceOptions.merge (our additional_secret_outputs)"),
     ("pulumi/runtime/rpc.py", "serialize_properties", "rpc.serialize_properties"),
