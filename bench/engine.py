@@ -177,7 +177,7 @@ def pulumi_phases(
 #: Frames whose cumulative CPU the program profile reports (file fragment, function).
 PROGRAM_FRAMES = (
     ("pulumi_mfa_push/_provider.py", "declare", "DynamicResource.declare (ours, incl. the SDK's Resource.__init__)"),
-    ("pulumi/resource.py", "__init__", "pulumi.Resource.__init__ and CustomResource.__init__ (SDK)"),
+    ("pulumi/resource.py", "__init__", "__init__s of pulumi/resource.py (SDK; nested calls counted in each)"),
     ("pulumi/dynamic/dynamic.py", "serialize_provider", "dill serialize_provider (once per provider class)"),
     ("pulumi/output.py", "secret", "Output.secret (our secret inputs)"),
     ("pulumi/resource.py", "merge", "ResourceOptions.merge (our additional_secret_outputs)"),
