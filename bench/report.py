@@ -111,6 +111,14 @@ def targets(result: dict[str, Any], n: int) -> dict[str, Any]:
         "per_call_median_ms": round(seq["per_call"]["median_ms"], 3),
     }
     ns = sorted(int(k) for k in result["runs"])
+    # Issue 16: peak memory per process at the largest N (800 in the scaling run), under 2 GB each:
+    # two stacks of that size then deploy side by side on a 7 GB 2-core CI runner.
+    peaks = result["runs"][str(ns[-1])]["real"]["up"]["peak_rss_mb"]
+    out["peak_rss_mb_up_largest_n"] = {
+        "value": {"n": ns[-1], **{k: v for k, v in peaks.items() if k != "other"}},
+        "target": "< 2048 MB per process",
+        "pass": all(v < 2048 for v in peaks.values()),
+    }
     if len(ns) > 1:
         per_res = {k: result["runs"][str(k)]["real"]["up"]["wall_s"] / k * 1000 for k in ns}
         marginal = {
