@@ -25,9 +25,9 @@ def _state(project: Project) -> tuple[dict[str, str], dict[str, str]]:
     return uses, ids
 
 
-def _in_flight_during_up(project: Project, *extra: str) -> int:
+def _in_flight_during_up(project: Project, *extra: str, latency_ms: int = 400) -> int:
     emu = project.emulator
-    emu.faults(latencyMs=400, probability=0)
+    emu.faults(latencyMs=latency_ms, probability=0)
     emu.zero()
     try:
         project.up("test", *extra)
@@ -39,8 +39,9 @@ def _in_flight_during_up(project: Project, *extra: str) -> int:
 
 def test_more_hosts_keep_more_calls_in_flight_and_replace_nothing(project: Project) -> None:
     project.init(objects=OBJECTS, extra={HOSTS: "4"})
-    # 16 creates with 400 ms each: one host would serve them 4 at a time.
-    assert _in_flight_during_up(project, "--parallel", "16") > 4
+    # 16 creates of 3 s each: one host would serve them 4 at a time. The hosts start as their first
+    # resources are checked; 3 s is long enough that they overlap even on a loaded machine.
+    assert _in_flight_during_up(project, "--parallel", "16", latency_ms=3000) > 4
     uses, ids = _state(project)
     # The resources take the hosts in turn, in the order the program declares them.
     assert uses == {a["name"]: f"mfa-push-host-{i % 4}" for i, a in enumerate(APPS)}
@@ -50,6 +51,13 @@ def test_more_hosts_keep_more_calls_in_flight_and_replace_nothing(project: Proje
     assert "powerauth:url" in text and "pingone:clientSecret" in text
     for key, value in project.emulator.secrets().items():
         assert value not in text, f"{key} in plain text in the state"
+
+    # A changed setting reaches the hosts as an update of their inputs: nothing of theirs changes.
+    project.configure("test", OBJECTS, {HOSTS: "4", "powerauth:timeoutSeconds": "45"})
+    preview = project.preview().stdout
+    summary = preview[preview.index("Resources:") :]
+    assert "~ 4 to update" in summary and "17 unchanged" in summary, summary  # the hosts; 16 apps + stack
+    assert not any(word in summary for word in ("to replace", "to create", "to delete")), summary
 
     # Back to one host (the default provider): nothing is replaced or updated, the hosts go.
     project.configure("test", OBJECTS, {HOSTS: "1"})
