@@ -184,21 +184,26 @@ def native_apps_needed(n: int) -> int:
     return sum(1 for i in range(n) if PATTERN[i % GROUP_SIZE] == (registry.by_token(PUSH_CREDENTIAL), 0))
 
 
-def prepare_emulator(emu: Emulator, n: int, latency_ms: int) -> list[str]:
-    """Reset; NATIVE_APP parents for the push credentials (2 seeded + created); latency on."""
-    emu.reset()
+def native_apps(emu: Emulator, count: int) -> list[str]:
+    """`count` NATIVE_APP applications for push credentials: the seeded ones, then new ones."""
     env = emu.info["pingone"]["environmentId"]
     apps = emu.pingone("GET", f"/environments/{env}/applications").json()["_embedded"]["applications"]
     ids = [a["id"] for a in apps if a.get("type") == "NATIVE_APP"]
-    need = native_apps_needed(n)
-    for k in range(len(ids), need):
+    for k in range(len(ids), count):
         app = {"name": f"Bench Native App {k}", "type": "NATIVE_APP", "protocol": "OPENID_CONNECT"}
         r = emu.pingone("POST", f"/environments/{env}/applications", json=app)
         r.raise_for_status()
         ids.append(r.json()["id"])
+    return ids[:count]
+
+
+def prepare_emulator(emu: Emulator, n: int, latency_ms: int) -> list[str]:
+    """Reset; NATIVE_APP parents for the push credentials (2 seeded + created); latency on."""
+    emu.reset()
+    ids = native_apps(emu, native_apps_needed(n))
     emu.faults(latencyMs=latency_ms, probability=0)
     emu.zero()
-    return ids[:need]
+    return ids
 
 
 def make_spec(n: int, native_ids: list[str], env_id: str, mat: Material, mode: str = "real") -> dict[str, Any]:

@@ -47,7 +47,7 @@ from typing import Any
 
 from bench import PY, PYLIB, ROOT, SETTINGS_ENV, log
 from bench.procstats import machine
-from bench.stackgen import Material
+from bench.stackgen import Material, native_apps
 from tests._harness import Emulator, Project
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -310,19 +310,6 @@ def prepare(v: Variant, tmp: Path, n: int, mat: Material) -> None:
     emu.zero()
 
 
-def native_apps(emu: Emulator, count: int) -> list[str]:
-    """`count` NATIVE_APP applications for the credentials (the seeded ones, then new ones)."""
-    env = emu.info["pingone"]["environmentId"]
-    apps = emu.pingone("GET", f"/environments/{env}/applications").json()["_embedded"]["applications"]
-    ids = [a["id"] for a in apps if a.get("type") == "NATIVE_APP"]
-    for k in range(len(ids), count):
-        app = {"name": f"Start-up App {k}", "type": "NATIVE_APP", "protocol": "OPENID_CONNECT"}
-        r = emu.pingone("POST", f"/environments/{env}/applications", json=app)
-        r.raise_for_status()
-        ids.append(r.json()["id"])
-    return ids[:count]
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.split("\n\n")[0])
     ap.add_argument("--baseline", default="HEAD", help="git revision to compare with (default HEAD)")
@@ -426,18 +413,15 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"\nStart-up: {report['command']}, median of {report['runs']} runs each, alternating\n")
     print("| part | " + " | ".join(names) + " | tree / baseline |")
     print("|---|" + "---:|" * (len(names) + 1))
-    rows = [("wall", lambda v: v["wall_s"]["median"])] + [(k, lambda v, k=k: v["parts_s"][k]) for k in PARTS]
+    roles = sorted({r for n in names for r in report["variants"][n]["cpu_s"]})
+    rows = [("wall", lambda v: v["wall_s"]["median"])]
+    rows += [(k, lambda v, k=k: v["parts_s"][k]) for k in PARTS]
+    rows += [(f"cpu {role}", lambda v, role=role: v["cpu_s"].get(role)) for role in roles]
     for label, get in rows:
         vals = [get(report["variants"][n]) for n in names]
         ratio = f"{vals[1] / vals[0]:.2f}x" if vals[0] and vals[1] is not None else "-"
         cells = [f"{x * 1000:.0f} ms" if x is not None else "-" for x in vals]
         print(f"| {label} | " + " | ".join(cells) + f" | {ratio} |")
-    roles = sorted({r for n in names for r in report["variants"][n]["cpu_s"]})
-    for role in roles:
-        vals = [report["variants"][n]["cpu_s"].get(role) for n in names]
-        ratio = f"{vals[1] / vals[0]:.2f}x" if vals[0] and vals[1] is not None else "-"
-        cells = [f"{x * 1000:.0f} ms" if x is not None else "-" for x in vals]
-        print(f"| cpu {role} | " + " | ".join(cells) + f" | {ratio} |")
     verdict = "met" if report["ratio_median"] <= report["target"] else "missed"
     above = report["above_floor_s"]
     print(

@@ -18,8 +18,9 @@ HOSTS = "mfa-push:providerHosts"
 def _state(project: Project) -> tuple[dict[str, str], dict[str, str]]:
     """(application name -> the provider it uses, application name -> id)."""
     resources = project.export()["deployment"]["resources"]
-    uses = {r["urn"].rsplit("::", 1)[1]: r["provider"].split("::")[-2] for r in project.resources()}
-    ids = {r["urn"].rsplit("::", 1)[1]: r["id"] for r in project.resources()}
+    apps = [r for r in resources if r["type"].startswith("pulumi-python:dynamic/")]
+    uses = {r["urn"].rsplit("::", 1)[1]: r["provider"].split("::")[-2] for r in apps}
+    ids = {r["urn"].rsplit("::", 1)[1]: r["id"] for r in apps}
     hosts = {r["urn"].rsplit("::", 1)[1] for r in resources if r["type"] == "pulumi:providers:pulumi-python"}
     assert set(uses.values()) <= hosts
     return uses, ids

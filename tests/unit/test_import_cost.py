@@ -12,6 +12,15 @@ import textwrap
 from _material import apns_p8
 
 HTTP_STACK = ("httpx", "httpcore", "tenacity", "jwt")
+#: A valid APNS credential's inputs, as check() gets them.
+APNS = {
+    "environment_id": "a3c2f1e0-5b4d-4e6f-8a7b-9c0d1e2f3a4b",
+    "application_id": "11111111-2222-4333-8444-555555555555",
+    "type": "APNS",
+    "key": "KEYID12345",
+    "team_id": "TEAM123456",
+    "token": apns_p8(),
+}
 
 
 def imported_after(code: str) -> set[str]:
@@ -32,14 +41,7 @@ def test_declaring_resources_imports_no_http_stack_and_no_cryptography() -> None
 
 
 def test_a_check_and_a_diff_import_no_http_stack() -> None:
-    news = {
-        "environment_id": "a3c2f1e0-5b4d-4e6f-8a7b-9c0d1e2f3a4b",
-        "application_id": "11111111-2222-4333-8444-555555555555",
-        "type": "APNS",
-        "key": "KEYID12345",
-        "team_id": "TEAM123456",
-        "token": apns_p8(),
-    }
+    news = APNS
     code = f"""
         from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
         provider = PushCredentialProvider()
@@ -63,14 +65,7 @@ def test_the_first_api_call_imports_the_http_stack() -> None:
 def test_an_unchanged_resource_is_checked_without_parsing_its_keys() -> None:
     # A no-change preview hands check() the inputs it accepted at the last deployment: nothing
     # to validate again, so the provider host does not even load the key parser.
-    news = {
-        "environment_id": "a3c2f1e0-5b4d-4e6f-8a7b-9c0d1e2f3a4b",
-        "application_id": "11111111-2222-4333-8444-555555555555",
-        "type": "APNS",
-        "key": "KEYID12345",
-        "team_id": "TEAM123456",
-        "token": apns_p8(),
-    }
+    news = APNS
     code = f"""
         from pulumi_mfa_push.pingone.push_credential import PushCredentialProvider
         result = PushCredentialProvider().check({news!r}, {news!r})
